@@ -1,0 +1,1 @@
+print("losscheck: not built yet")

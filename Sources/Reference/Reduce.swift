@@ -82,3 +82,10 @@ func assembleElementwise<T: LossReal>(
     }
     return result
 }
+
+/// An optional weight (`weight`, `pos_weight`) converted to `T` and repeated to the
+/// input's shape by the broadcast its validation returned; nil when either is absent.
+func expandWeight<T: LossReal>(_ weight: Tensor<Double>?, _ broadcast: Broadcast?) -> [T]? {
+    guard let weight, let broadcast else { return nil }
+    return broadcast.expand(weight.scalars.map { T($0) })
+}

@@ -12,14 +12,23 @@ struct ClassRow<T: LossReal> {
     /// The row's share of the `mean` denominator: `w[y_i]` (1 without weights) for a
     /// class-index target, 0 for an ignored one, 1 for a probability target.
     var weight: T
-    /// `d l_i / d input_i[c]` for every class c; nil when the row's gradient is 0
-    /// (an ignored row) or was not requested.
-    var dInput: [T]?
+    /// `d l_i / d input_i[c]`; nil when the row's gradient is 0 (an ignored row) or was
+    /// not requested.
+    var dInput: RowDerivative<T>?
     /// `d l_i / d target_i[c]` for every class c (probability targets only).
-    var dTarget: [T]?
+    var dTarget: RowDerivative<T>?
 
     /// An ignored row: no loss, no weight, gradient 0 (not NaN, whatever its logits).
     static var ignored: ClassRow { ClassRow(value: .zero, weight: .zero) }
+}
+
+/// The derivatives of one row's loss with respect to the row's C entries.
+enum RowDerivative<T: LossReal> {
+    /// One derivative per class (the loss reads the whole row, as through a softmax).
+    case dense([T])
+    /// The loss reads the entry of one class only (`nll`): every other entry's derivative
+    /// is structurally 0 and stays exactly 0, even where `g / den` is not finite.
+    case single(classIndex: Int, T)
 }
 
 /// The class weights as `T`, or C ones when the loss has none.
@@ -52,12 +61,18 @@ func assembleClassRows<T: LossReal>(
         : Tensor(compensatedSum(rows.lazy.map(\.value)) / den))
 
     /// Scatters each row's per-class derivatives, times `g_i / den`, into `[N, C, d...]`.
-    func layOut(_ derivative: (ClassRow<T>) -> [T]?) -> Tensor<T> {
+    func layOut(_ derivative: (ClassRow<T>) -> RowDerivative<T>?) -> Tensor<T> {
         var grad = Array(repeating: T.zero, count: inputShape.reduce(1, *))
         for (i, r) in rows.enumerated() {
-            guard let d = derivative(r) else { continue }
-            for c in 0..<layout.classes {
-                grad[layout.inputOffset(row: i, classIndex: c)] = d[c] * g[i] / den
+            switch derivative(r) {
+            case nil:
+                continue
+            case .dense(let d):
+                for c in 0..<layout.classes {
+                    grad[layout.inputOffset(row: i, classIndex: c)] = d[c] * g[i] / den
+                }
+            case .single(let c, let d):
+                grad[layout.inputOffset(row: i, classIndex: c)] = d * g[i] / den
             }
         }
         return Tensor(unchecked: inputShape, grad)

@@ -61,12 +61,12 @@ extension Reference {
                 row.value = (.one - eps) * nll + eps / T(C) * smooth
             }
             if wanted.contains(.input) {
-                row.dInput = (0..<C).map { c in
+                row.dInput = .dense((0..<C).map { c in
                     // p[c] - onehot(y)[c]; at the target class expm1 avoids 1 - p[y] cancelling.
                     let residual = c == yi ? T.expm1(logp[c]) : T.exp(logp[c])
                     guard smoothing else { return w[yi] * residual }
                     return (.one - eps) * w[yi] * residual + eps / T(C) * (totalWeight * T.exp(logp[c]) - w[c])
-                }
+                })
             }
             return row
         }
@@ -122,10 +122,10 @@ extension Reference {
                 weight: .one)
             if wanted.contains(.input) {
                 let mass = compensatedSum(weighted)
-                row.dInput = (0..<C).map { c in absent[c] ? .zero : T.exp(logp[c]) * mass - weighted[c] }
+                row.dInput = .dense((0..<C).map { c in absent[c] ? .zero : T.exp(logp[c]) * mass - weighted[c] })
             }
             if wanted.contains(.target) {
-                row.dTarget = (0..<C).map { c in -((.one - eps) * w[c] * logp[c]) }
+                row.dTarget = .dense((0..<C).map { c in -((.one - eps) * w[c] * logp[c]) })
             }
             return row
         }

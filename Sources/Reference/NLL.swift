@@ -14,8 +14,9 @@ extension Reference {
     /// divides by `den = sum over non-ignored i of w[y_i]` (the non-ignored count without
     /// weights).
     ///
-    /// - Gradients: `d/dinput = -w[y_i] g_i / den` at `[i, y_i]`, 0 elsewhere and for ignored
-    ///   rows. `gradTarget` is always nil (the target is discrete).
+    /// - Gradients: `d/dinput = -w[y_i] g_i / den` at `[i, y_i]`, exactly 0 elsewhere and for
+    ///   ignored rows (even when `den` is 0, as PyTorch). `gradTarget` is always nil (the
+    ///   target is discrete).
     /// - Accuracy: one product per row, then a compensated sum: a few ulps.
     /// - Edge cases: all targets ignored: `mean` is NaN, `sum` is 0, `none` is zeros, the
     ///   gradient is 0. A zero or negative total weight gives +-inf or NaN, unguarded (as
@@ -42,7 +43,7 @@ extension Reference {
             if yi == loss.ignoreIndex { return .ignored }
             var row = ClassRow(value: -(w[yi] * x[layout.inputOffset(row: i, classIndex: yi)]), weight: w[yi])
             if wanted.contains(.input) {
-                row.dInput = (0..<layout.classes).map { c in c == yi ? -w[yi] : .zero }
+                row.dInput = .single(classIndex: yi, -w[yi])
             }
             return row
         }

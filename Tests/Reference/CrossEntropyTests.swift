@@ -308,6 +308,32 @@ struct CrossEntropyTests {
                     shape: [2, 3, 1, 2], "k-dimensional gradient")
     }
 
+    @Test func kDimensionalNoneWithUpstream() throws {
+        // The same [2, 3, 1, 2] input as above with reduction none and upstream [[[1, 2]], [[3, 4]]]:
+        // row (n, s) takes g = upstream[n, 0, s], so the gradient above (times 4, as den = 1 now)
+        // is scaled per row: (0,0) by 1, (0,1) by 2, (1,0) by 3, (1,1) by 4.
+        let input = try Check.reals(shape: [2, 3, 1, 2], scalars: [1, 0, 2, 0, 3, 0, 3, -.infinity, 2, 0, 1, 0])
+        let target = try Check.indices([2, 1, 2], [2, 1, 0, 2])
+        let upstream = try Check.reals(shape: [2, 1, 2], scalars: [1, 2, 3, 4])
+        let r = try Reference.evaluate(CrossEntropyLoss(reduction: .none), input: input, target: target, upstream: upstream, gradients: .input)
+        let p = Self.p123, t = 1.0 / 3
+        let n0: [Double] = [p[0], 2 * t, p[1], 2 * (t - 1), p[2] - 1, 2 * t]
+        let n1: [Double] = [3 * (p[2] - 1), 0, 3 * p[1], 4 * 0.5, 3 * p[0], 4 * -0.5]
+        Check.close(r.gradInput, n0 + n1, shape: [2, 3, 1, 2], "k-dimensional none gradient with upstream")
+    }
+
+    @Test func probabilityTargetsNoneWithUpstream() throws {
+        // Rows as in probabilityTargets, upstream [2, -1]: d/dinput = (p - t) g_i, d/dtarget = -logp g_i.
+        let target = try Check.reals(shape: [2, 3], scalars: [0.2, 0.3, 0.5, 1, 0, 0])
+        let r = try Reference.evaluate(CrossEntropyLoss(reduction: .none), input: Self.twoRows, target: target,
+                                       upstream: Check.reals([2, -1]), gradients: .all)
+        let p = Self.p123, third = 1.0 / 3, L = Self.L
+        let dInput: [Double] = [2 * (p[0] - 0.2), 2 * (p[1] - 0.3), 2 * (p[2] - 0.5), -(third - 1), -third, -third]
+        Check.close(r.gradInput, dInput, "probability targets none input gradient, upstream [2, -1]")
+        let dTarget: [Double] = [2 * (L - 1), 2 * (L - 2), 2 * (L - 3), -log(3.0), -log(3.0), -log(3.0)]
+        Check.close(r.gradTarget, dTarget, "probability targets none target gradient, upstream [2, -1]")
+    }
+
     @Test func maskedClasses() throws {
         // Row 0 [-inf, 0, 0], y = 1: l = log 2, gradient [0, -1/2, 1/2].
         // Row 1 [0, -inf, 0], y = 1 (the target class is masked): l = +inf, gradient p - onehot

@@ -58,7 +58,7 @@ func assembleClassRows<T: LossReal>(
 
     var result = LossResult(output: reduction == .none
         ? Tensor(unchecked: layout.lossShape, rows.map(\.value))
-        : Tensor(compensatedSum(rows.lazy.map(\.value)) / den))
+        : Tensor(scalar: compensatedSum(rows.lazy.map(\.value)) / den))
 
     /// Scatters each row's per-class derivatives, times `g_i / den`, into `[N, C, d...]`.
     func layOut(_ derivative: (ClassRow<T>) -> RowDerivative<T>?) -> Tensor<T> {

@@ -73,7 +73,7 @@ func assembleElementwise<T: LossReal>(
 
     var result = LossResult(output: reduction == .none
         ? Tensor(unchecked: shape, all.map(\.value))
-        : Tensor(compensatedSum(all.lazy.map(\.value)) / den))
+        : Tensor(scalar: compensatedSum(all.lazy.map(\.value)) / den))
     if gradients.contains(.input) {
         result.gradInput = Tensor(unchecked: shape, (0..<count).map { all[$0].dInput * g[$0] / den })
     }

@@ -26,7 +26,7 @@ struct AnyLossDispatchTests {
             try Reference.evaluate(.mse(MSELoss()), LossArguments(input: input, target: .classes(Tensor([1, 0]))))
         }
         do {
-            _ = try Reference.evaluate(.nll(NLLLoss()), LossArguments(input: input, target: .values(Tensor(1.0))))
+            _ = try Reference.evaluate(.nll(NLLLoss()), LossArguments(input: input, target: .values(Tensor(scalar: 1.0))))
             Issue.record("nll with a real target must throw")
         } catch {
             #expect(error.kind == .target && error.message.contains("class indices"), "\(error)")

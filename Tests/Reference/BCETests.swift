@@ -44,7 +44,7 @@ struct BCETests {
         //   d/dx = 3 (x - y) / max(x (1 - x), eps12): -3/eps12, 3/eps12, 0, 0, 3 (1e-50 - 1)/eps12 = -3/eps12
         //   (PyTorch's gradient, not the derivative of the clamped value)
         //   d/dy = 3 (log1p(-x) - log x), unclamped: +inf, -inf, +inf, -inf, 3 * 50 ln 10
-        ElementwiseCase(name: "clamp at 0 and 1", loss: .bce(BCELoss(weight: Tensor(3.0))), shape: [5],
+        ElementwiseCase(name: "clamp at 0 and 1", loss: .bce(BCELoss(weight: Tensor(scalar: 3.0))), shape: [5],
                         input: [0, 1, 0, 1, 1e-50], target: [1, 0, 0, 1, 1], upstream: [1, -2, 0.5, 4, 0.25],
                         values: [300, 300, 0, 0, 300],
                         dInput: [-3 / eps12, 3 / eps12, 0, 0, -3 / eps12],

@@ -86,7 +86,7 @@ struct BCEWithLogitsTests {
         //   (-inf, 0):   0      d/dx = 0                         d/dy = 0 - 3 (-inf) = +inf
         //   (-inf, 1):   +inf   d/dx = -p y = -3                 d/dy = +inf
         //   (+inf, 0.5): +inf   d/dx = 2 - 1.5 = 0.5             d/dy = -inf
-        ElementwiseCase(name: "infinite logits with pos_weight", loss: .bceWithLogits(BCEWithLogitsLoss(posWeight: Tensor(3.0))),
+        ElementwiseCase(name: "infinite logits with pos_weight", loss: .bceWithLogits(BCEWithLogitsLoss(posWeight: Tensor(scalar: 3.0))),
                         shape: [5], input: [.infinity, .infinity, -.infinity, -.infinity, .infinity],
                         target: [1, 0, 0, 1, 0.5], upstream: [2, 1, -1, 0.5, 1],
                         values: [0, .infinity, 0, .infinity, .infinity],
@@ -154,7 +154,7 @@ struct BCEWithLogitsTests {
             _ = try Reference.evaluate(BCEWithLogitsLoss(posWeight: try Tensor(repeating: 1.0, shape: [2, 2, 2])), input: square, target: square)
         }
         ElementwiseHarness.expectError(.shape, mentioning: ["bce_with_logits", "upstream"]) {
-            _ = try Reference.evaluate(BCEWithLogitsLoss(reduction: .none), input: square, target: square, upstream: Tensor(1.0))
+            _ = try Reference.evaluate(BCEWithLogitsLoss(reduction: .none), input: square, target: square, upstream: Tensor(scalar: 1.0))
         }
         ElementwiseHarness.expectError(.option, mentioning: ["bce_with_logits", "batchmean"]) {
             _ = try Reference.evaluate(BCEWithLogitsLoss(reduction: .batchmean), input: square, target: square)

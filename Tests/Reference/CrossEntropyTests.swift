@@ -23,7 +23,7 @@ struct CrossEntropyTests {
     func unbatchedInput(reduction: Reduction) throws {
         // input [1, 2, 3], target 0 (shape []): l = L - x_0 = L - 1; den = 1, output shape [].
         let r = try Reference.evaluate(CrossEntropyLoss(reduction: reduction), input: Check.reals([1.0, 2, 3]),
-                                       target: Tensor<Int>(0), gradients: .all)
+                                       target: Tensor<Int>(scalar: 0), gradients: .all)
         Check.close(r.output, [Self.L - 1], shape: [], "unbatched [C], \(reduction)")
         // d/dx = p - onehot(0)
         let p = Self.p123
@@ -55,7 +55,7 @@ struct CrossEntropyTests {
 
         // Scalar upstream 3 for mean: gradient 3 (p - onehot) / 2.
         let scaled = try Reference.evaluate(CrossEntropyLoss(), input: Self.twoRows, target: Self.twoTargets,
-                                            upstream: Tensor<Double>(3.0), gradients: .input)
+                                            upstream: Tensor<Double>(scalar: 3.0), gradients: .input)
         Check.close(scaled.gradInput, (g0 + g1).map { 3 * $0 / 2 }, "mean gradient, upstream 3")
     }
 
@@ -347,7 +347,7 @@ struct CrossEntropyTests {
         // Smoothing puts eps/C on the masked class: l = +inf; the gradient stays finite:
         // (1 - eps)(p - e1) + (eps/3)(3p - 1) = p - 0.7 e1 - 0.1 = [-0.1, -0.3, 0.4] for eps = 0.3.
         let s = try Reference.evaluate(CrossEntropyLoss(labelSmoothing: 0.3), input: Check.reals([-.infinity, 0, 0]),
-                                       target: Tensor<Int>(1), gradients: .input)
+                                       target: Tensor<Int>(scalar: 1), gradients: .input)
         Check.close(s.output, [.infinity], "smoothing with a masked class")
         Check.close(s.gradInput, [-0.1, 0.5 - 0.7 - 0.1, 0.5 - 0.1], "smoothing with a masked class: gradient")
     }
@@ -355,7 +355,7 @@ struct CrossEntropyTests {
     @Test func positiveInfinityAndNaNLogitsGiveNaN() throws {
         // +inf logit: x - m = inf - inf = NaN, so the row is NaN (as PyTorch); NaN propagates.
         for bad in [Double.infinity, .nan] {
-            let r = try Reference.evaluate(CrossEntropyLoss(), input: Check.reals([bad, 0, 0]), target: Tensor<Int>(1), gradients: .input)
+            let r = try Reference.evaluate(CrossEntropyLoss(), input: Check.reals([bad, 0, 0]), target: Tensor<Int>(scalar: 1), gradients: .input)
             Check.close(r.output, [.nan], "logit \(bad)")
             Check.close(r.gradInput, [.nan, .nan, .nan], "logit \(bad) gradient")
         }
@@ -365,7 +365,7 @@ struct CrossEntropyTests {
         // Shift invariance: logits [1, 2, 3] + 1e10 have the same loss L - 3 and gradient.
         // Forming lse = m + log(s) first would cost an ulp of 1e10 (about 2e-6); the
         // implementation's (x - m) - log(s) keeps the hand tolerance.
-        let r = try Reference.evaluate(CrossEntropyLoss(), input: Check.reals([1e10 + 1, 1e10 + 2, 1e10 + 3]), target: Tensor<Int>(2), gradients: .input)
+        let r = try Reference.evaluate(CrossEntropyLoss(), input: Check.reals([1e10 + 1, 1e10 + 2, 1e10 + 3]), target: Tensor<Int>(scalar: 2), gradients: .input)
         Check.close(r.output, [Self.L - 3], "logits shifted by 1e10")
         let p = Self.p123
         Check.close(r.gradInput, [p[0], p[1], p[2] - 1], "logits shifted by 1e10: gradient")
@@ -379,7 +379,7 @@ struct CrossEntropyTests {
             _ = try Reference.evaluate(CrossEntropyLoss(), input: input, target: Check.indices([0, 1, 2]))
         }
         Check.error(.shape, naming: ["input", "[]"], "scalar input") {
-            _ = try Reference.evaluate(CrossEntropyLoss(), input: Tensor<Double>(1.0), target: Tensor<Int>(0))
+            _ = try Reference.evaluate(CrossEntropyLoss(), input: Tensor<Double>(scalar: 1.0), target: Tensor<Int>(scalar: 0))
         }
         Check.error(.target, naming: ["target[1]", "= 3", "3 classes"], "index = C") {
             _ = try Reference.evaluate(CrossEntropyLoss(), input: input, target: Check.indices([0, 3]))

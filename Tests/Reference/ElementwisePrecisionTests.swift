@@ -73,7 +73,7 @@ enum ElementwiseHarness {
         let total = c.values.reduce(0, +)
         let magnitude = c.values.reduce(0) { $0 + Swift.abs($1) }
         for (reduction, den) in [(Reduction.sum, 1.0), (.mean, Double(n))] {
-            let r = try run(c, reduction, upstream: Tensor(g))
+            let r = try run(c, reduction, upstream: Tensor(scalar: g))
             expectReduced(r.output, total / den, scale: magnitude / den, tolerance,
                           "\(c.testDescription) [\(reduction)] output", sourceLocation)
             expectClose(r.gradInput, c.shape, c.dInput.map { $0 * g / den }, tolerance,

@@ -50,11 +50,11 @@ struct GaussianNLLTests {
         // input [3], var [] (the input's shape without its last dimension): v = 4 throughout;
         // e = [2, -4, 0]: l = 0.5 (ln 4 + e^2 / 4) = [ln2 + 0.5, ln2 + 2, ln2]; d/dx = e / 4.
         ElementwiseCase(name: "one variance for a vector", loss: .gaussianNLL(GaussianNLLLoss()), shape: [3],
-                        input: [3, -3, 7], target: [1, 1, 7], variance: Tensor(4.0), upstream: [1, 2, 3],
+                        input: [3, -3, 7], target: [1, 1, 7], variance: Tensor(scalar: 4.0), upstream: [1, 2, 3],
                         values: [ln2 + 0.5, ln2 + 2, ln2], dInput: [0.5, -1, 0], dTarget: [-0.5, 1, 0]),
         // scalar: x = 3, y = 1, var = 2: 0.5 (ln2 + 4 / 2) = 0.5 ln2 + 1 = 1.3465735902799727; d/dx = 2 / 2 = 1.
         ElementwiseCase(name: "scalar", loss: .gaussianNLL(GaussianNLLLoss()), shape: [],
-                        input: [3], target: [1], variance: Tensor(2.0), upstream: [-3],
+                        input: [3], target: [1], variance: Tensor(scalar: 2.0), upstream: [-3],
                         values: [1.3465735902799727], dInput: [1], dTarget: [-1]),
         // NaN variance is not rejected (NaN < 0 is false, as PyTorch) and propagates;
         // an infinite difference: l = inf, d/dx = inf.

@@ -80,7 +80,7 @@ struct HuberTests {
             _ = try Reference.evaluate(HuberLoss(), input: x, target: Tensor<Double>([1.0, 2, 3]))
         }
         ElementwiseHarness.expectError(.shape, mentioning: ["huber", "upstream"]) {
-            _ = try Reference.evaluate(HuberLoss(reduction: .none), input: x, target: x, upstream: Tensor(1.0))
+            _ = try Reference.evaluate(HuberLoss(reduction: .none), input: x, target: x, upstream: Tensor(scalar: 1.0))
         }
         ElementwiseHarness.expectError(.option, mentioning: ["huber", "batchmean"]) {
             _ = try Reference.evaluate(HuberLoss(reduction: .batchmean), input: x, target: x)

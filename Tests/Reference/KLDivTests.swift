@@ -87,7 +87,7 @@ struct KLDivTests {
 
     @Test func scalarAndOneDimensionalBatchmean() throws {
         // Scalar input: batchmean divides by 1. x = -1, t = 0.5: 0.5 (log 0.5 + 1).
-        let s = try Reference.evaluate(KLDivLoss(reduction: .batchmean), input: Tensor<Double>(-1), target: Tensor<Double>(0.5), gradients: .input)
+        let s = try Reference.evaluate(KLDivLoss(reduction: .batchmean), input: Tensor<Double>(scalar: -1), target: Tensor<Double>(scalar: 0.5), gradients: .input)
         Check.close(s.output, [0.5 * (log(0.5) + 1)], shape: [], "scalar batchmean")
         Check.close(s.gradInput, [-0.5], shape: [], "scalar batchmean gradient")
         // [3]: dimension 0 has size 3, so batchmean equals mean. x = log [0.5, 0.25, 0.25],

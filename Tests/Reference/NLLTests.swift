@@ -83,7 +83,7 @@ struct NLLTests {
 
     @Test func unbatchedAndKDimensional() throws {
         // [C] input [-1, -2, -3] with target 1 (shape []): l = 2, gradient [0, -1, 0].
-        let unbatched = try Reference.evaluate(NLLLoss(reduction: .none), input: Check.reals([-1, -2, -3]), target: Tensor<Int>(1), gradients: .input)
+        let unbatched = try Reference.evaluate(NLLLoss(reduction: .none), input: Check.reals([-1, -2, -3]), target: Tensor<Int>(scalar: 1), gradients: .input)
         Check.close(unbatched.output, [2], shape: [], "unbatched")
         Check.close(unbatched.gradInput, [0, -1, 0], shape: [3], "unbatched gradient")
 
@@ -111,7 +111,7 @@ struct NLLTests {
             _ = try Reference.evaluate(NLLLoss(), input: Self.input, target: Check.indices([0, 1, 2]))
         }
         Check.error(.shape, naming: ["input", "[]"], "scalar input") {
-            _ = try Reference.evaluate(NLLLoss(), input: Tensor<Double>(1), target: Tensor<Int>(0))
+            _ = try Reference.evaluate(NLLLoss(), input: Tensor<Double>(scalar: 1), target: Tensor<Int>(scalar: 0))
         }
         Check.error(.target, naming: ["nll", "target[1]", "= 5", "3 classes"], "index out of range") {
             _ = try Reference.evaluate(NLLLoss(), input: Self.input, target: Check.indices([0, 5]))
@@ -126,7 +126,7 @@ struct NLLTests {
             _ = try Reference.evaluate(NLLLoss(reduction: .batchmean), input: Self.input, target: Self.target)
         }
         Check.error(.shape, naming: ["upstream", "[]", "[2]"], "upstream of the wrong shape") {
-            _ = try Reference.evaluate(NLLLoss(reduction: .none), input: Self.input, target: Self.target, upstream: Tensor<Double>(1))
+            _ = try Reference.evaluate(NLLLoss(reduction: .none), input: Self.input, target: Self.target, upstream: Tensor<Double>(scalar: 1))
         }
     }
 }

@@ -62,7 +62,7 @@ struct SmoothL1Tests {
             }
         }
         ElementwiseHarness.expectError(.shape, mentioning: ["smooth_l1", "target", "[]", "[2]"]) {
-            _ = try Reference.evaluate(SmoothL1Loss(), input: x, target: Tensor(1.0))
+            _ = try Reference.evaluate(SmoothL1Loss(), input: x, target: Tensor(scalar: 1.0))
         }
         ElementwiseHarness.expectError(.shape, mentioning: ["smooth_l1", "upstream"]) {
             _ = try Reference.evaluate(SmoothL1Loss(reduction: .mean), input: x, target: x, upstream: x)

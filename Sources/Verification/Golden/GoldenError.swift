@@ -32,6 +32,12 @@ public struct GoldenError: Error, Equatable, Sendable, CustomStringConvertible {
         /// 0-based byte offset from the start of the file.
         public let offset: Int
 
+        public init(line: Int, column: Int, offset: Int) {
+            self.line = line
+            self.column = column
+            self.offset = offset
+        }
+
         public var description: String { "line \(line), column \(column), byte \(offset)" }
     }
 

@@ -331,36 +331,37 @@ struct GoldenReader {
     }
 
     /// A float value: a JSON number (correctly rounded to a double; one that overflows
-    /// is rejected), or `"nan"`, `"inf"`, `"-inf"`.
-    private func floatValue(_ json: GoldenJSON, _ path: GoldenPath) throws(GoldenError) -> Double {
+    /// is rejected), or `"nan"`, `"inf"`, `"-inf"`. The path is built only on failure:
+    /// one per value would dominate the reading time of a large tensor.
+    private func floatValue(_ json: GoldenJSON, _ path: @autoclosure () -> GoldenPath) throws(GoldenError) -> Double {
         switch json {
         case .number(let n):
             guard let d = n.double else {
-                throw fail(path, "cannot convert \(n) to a double")
+                throw fail(path(), "cannot convert \(n) to a double")
             }
             guard d.isFinite else {
-                throw fail(path, "\(n) overflows a double; write \"inf\" or \"-inf\" for an infinity")
+                throw fail(path(), "\(n) overflows a double; write \"inf\" or \"-inf\" for an infinity")
             }
             return d
         case .string("nan"): return .nan
         case .string("inf"): return .infinity
         case .string("-inf"): return -.infinity
         case .string(let s):
-            throw fail(path, "unknown string \(GoldenText.quoted(s)); expected a number or one of \"nan\", \"inf\", \"-inf\"")
+            throw fail(path(), "unknown string \(GoldenText.quoted(s)); expected a number or one of \"nan\", \"inf\", \"-inf\"")
         default:
-            throw fail(path, "expected a number or one of \"nan\", \"inf\", \"-inf\", found \(found(json))")
+            throw fail(path(), "expected a number or one of \"nan\", \"inf\", \"-inf\", found \(found(json))")
         }
     }
 
     /// An integer: a JSON number whose exact decimal value is an integer in `Int`'s range.
-    private func integerValue(_ json: GoldenJSON, _ path: GoldenPath) throws(GoldenError) -> Int {
+    private func integerValue(_ json: GoldenJSON, _ path: @autoclosure () -> GoldenPath) throws(GoldenError) -> Int {
         guard case .number(let n) = json else {
-            throw fail(path, "expected an integer, found \(found(json))")
+            throw fail(path(), "expected an integer, found \(found(json))")
         }
         switch n.integerValue {
         case .exact(let v): return v
-        case .fractional: throw fail(path, "\(n) is not an integer")
-        case .outOfRange: throw fail(path, "\(n) is out of the range of a 64-bit integer")
+        case .fractional: throw fail(path(), "\(n) is not an integer")
+        case .outOfRange: throw fail(path(), "\(n) is out of the range of a 64-bit integer")
         }
     }
 

@@ -734,6 +734,22 @@ struct GoldenReaderValidTests {
         #expect(file.cases.first?.tolerance.fast.rtol == 1e-6)
     }
 
+    @Test func theDocumentedExampleReads() throws {
+        // docs/golden-format.md and the reader must agree: its example file reads, and
+        // its second case is an option error the engines must report.
+        let docs = URL(fileURLWithPath: #filePath).deletingLastPathComponent().deletingLastPathComponent()
+            .deletingLastPathComponent().appendingPathComponent("docs/golden-format.md")
+        let markdown = try String(contentsOf: docs, encoding: .utf8)
+        let start = try #require(markdown.range(of: "## 4. An example\n\n```json\n"))
+        let end = try #require(markdown.range(of: "```", range: start.upperBound..<markdown.endIndex))
+        let file = try GoldenFile.parse(String(markdown[start.upperBound..<end.lowerBound]), fileName: "docs/golden-format.md")
+        #expect(file.cases.map(\.name) == ["ignore-index-with-class-weights", "label-smoothing-above-one"])
+        #expect(file.ignoredKeys.isEmpty)
+        guard case .crossEntropy(let l) = file.cases[1].loss else { Issue.record("not cross_entropy"); return }
+        #expect(l.labelSmoothing == 2 && file.cases[1].expected == .error(.option))
+        #expect(file.cases[1].tolerance.fast.rtol == 1e-4)
+    }
+
     @Test func readsFromDisk() throws {
         let url = FileManager.default.temporaryDirectory.appendingPathComponent("golden-reader-\(UInt64.random(in: 0...UInt64.max)).json")
         try Data(minimalFile("l1").utf8).write(to: url)

@@ -269,8 +269,21 @@ struct GoldenWriterTests {
         } catch {
             #expect(error.path == "cases[1].name", "\(error)")
         }
-        let mismatch = GoldenFile(loss: "l1", source: "", cases: [try Build.goldenCase("a", .mse(MSELoss()))])
-        #expect(throws: GoldenError.self) { try mismatch.validatedSerialization(fileName: "golden/l1.json") }
+        let mismatch = GoldenFile(loss: "l1", source: "", cases: [try Build.goldenCase("a", .l1(L1Loss())), try Build.goldenCase("b", .mse(MSELoss()))])
+        do {
+            _ = try mismatch.validatedSerialization(fileName: "golden/l1.json")
+            Issue.record("wrote an mse case into an l1 file")
+        } catch {
+            #expect(error.path == "cases[1]" && error.reason.contains("the file's loss is l1"), "\(error)")
+        }
+        var knownAsUnknown = try Build.goldenCase("a", .mse(MSELoss()))
+        knownAsUnknown.unknownReduction = "sum"
+        do {
+            _ = try GoldenFile(loss: "mse", source: "", cases: [knownAsUnknown]).validatedSerialization(fileName: "golden/mse.json")
+            Issue.record("wrote a known reduction as an unknown one")
+        } catch {
+            #expect(error.path == "cases[0].options.reduction", "\(error)")
+        }
     }
 
     @Test func equalityIsBitwiseExceptNaN() throws {

@@ -41,10 +41,24 @@ extension GoldenFile {
     /// `serialized()`, checked: the text is read back with the full reader and must
     /// give this file again. Use it to write golden files.
     ///
-    /// - Throws: the reader's `GoldenError` (naming `fileName` and the JSON path) if the
-    ///   file breaks a rule of the format; a `.format` error at the top level if the text
-    ///   reads back as a different file (which would be a writer bug).
+    /// - Throws: a `.format` error naming the case if a case's loss is not the file's
+    ///   loss or its `unknownReduction` is a known reduction; the reader's `GoldenError`
+    ///   (naming `fileName` and the JSON path) if the file breaks a rule of the format; a
+    ///   `.format` error at the top level if the text reads back as a different file
+    ///   (which would be a writer bug).
     public func validatedSerialization(fileName: String) throws(GoldenError) -> String {
+        // Two faults the text alone would hide: the reader takes each case's loss from
+        // the file's `loss`, and reads a known reduction string as that reduction.
+        for (i, c) in cases.enumerated() {
+            if c.loss.name != loss {
+                throw GoldenError(.format, file: fileName, path: "cases[\(i)]",
+                                  reason: "the case's loss is \(c.loss.name) but the file's loss is \(loss)")
+            }
+            if let r = c.unknownReduction, Reduction(rawValue: r) != nil {
+                throw GoldenError(.format, file: fileName, path: "cases[\(i)].options.reduction",
+                                  reason: "unknownReduction \(GoldenText.quoted(r)) is a known reduction; set it on the loss instead")
+            }
+        }
         let text = serialized()
         let back = try GoldenFile.parse(text, fileName: fileName)
         guard back == self else {

@@ -152,9 +152,12 @@ public struct GoldenTolerance: Sendable, Equatable {
 
 /// A tensor as the format stores it: `dtype` `float` (doubles) or `int`.
 public enum GoldenTensor: Sendable, Equatable {
+    /// `"dtype": "float"`: numbers and `"nan"`, `"inf"`, `"-inf"`, held as doubles.
     case float(Tensor<Double>)
+    /// `"dtype": "int"`: integers (class indices).
     case int(Tensor<Int>)
 
+    /// The tensor's shape.
     public var shape: [Int] {
         switch self {
         case .float(let t): t.shape

@@ -5,10 +5,15 @@ public enum GoldenJSON: Sendable, Equatable {
     /// An object's members in the order of the file. Keys are unique (the parser rejects
     /// a duplicate key).
     case object([Member])
+    /// An array's elements in order.
     case array([GoldenJSON])
+    /// A string with its escapes decoded.
     case string(String)
+    /// A number with its source text.
     case number(Number)
+    /// `true` or `false`.
     case bool(Bool)
+    /// `null`.
     case null
 
     /// One `"key": value` member of an object.
@@ -22,7 +27,7 @@ public enum GoldenJSON: Sendable, Equatable {
     }
 
     /// The deepest nesting of arrays and objects the parser accepts. A golden file
-    /// nests 5 levels (file, cases, case, expected, tensor, data); 64 leaves room for
+    /// nests 6 levels (file, cases, case, expected, tensor, data); 64 leaves room for
     /// extensions and keeps the recursive parser's stack small on any input.
     public static let maximumDepth = 64
 

@@ -5,7 +5,7 @@ import Testing
 
 /// Builds golden-file text for the reader tests: a valid file unless a test swaps in a
 /// fault. Fragments are raw JSON so each test states exactly the bytes it feeds in.
-enum Sample {
+enum GoldenSample {
     static func tensor(_ data: String, shape: String, dtype: String = "float") -> String {
         "{ \"dtype\": \"\(dtype)\", \"shape\": \(shape), \"data\": [\(data)] }"
     }
@@ -15,9 +15,9 @@ enum Sample {
     static let output = tensor("1.5", shape: "[]")
 
     /// One case; `extra` members are added after `target` (e.g. `"upstream": ...`).
-    static func caseText(name: String = "a", options: String? = nil, input: String? = Sample.input,
-                         target: String? = Sample.target, extra: [String] = [],
-                         expected: String? = "{ \"output\": \(Sample.output) }") -> String {
+    static func caseText(name: String = "a", options: String? = nil, input: String? = GoldenSample.input,
+                         target: String? = GoldenSample.target, extra: [String] = [],
+                         expected: String? = "{ \"output\": \(GoldenSample.output) }") -> String {
         var members = ["\"name\": \"\(name)\""]
         if let options { members.append("\"options\": \(options)") }
         if let input { members.append("\"input\": \(input)") }
@@ -60,7 +60,7 @@ enum Sample {
 }
 
 /// One rejection: the text, and the JSON path and message fragment it must produce.
-struct Rejection: CustomTestStringConvertible, Sendable {
+struct GoldenRejection: CustomTestStringConvertible, Sendable {
     let label: String
     let text: String
     let path: String
@@ -71,170 +71,170 @@ struct Rejection: CustomTestStringConvertible, Sendable {
 
 @Suite("Golden reader: rejections name the file and the JSON path")
 struct GoldenReaderRejectionTests {
-    static let rejections: [Rejection] = {
-        let s = Sample.self
+    static let rejections: [GoldenRejection] = {
+        let s = GoldenSample.self
         let gaussianCase = s.caseText(extra: ["\"var\": \(s.tensor("1, 1, 1, 1", shape: "[2, 2]"))"])
         let classTarget = s.tensor("0, 2", shape: "[2]", dtype: "int")
         let ceInput = s.tensor("1, 2, 3, 4, 5, 6", shape: "[2, 3]")
         return [
             // The document as a whole.
-            Rejection(label: "unknown format", text: s.file(format: "\"loss-golden-v2\""), path: "format",
+            GoldenRejection(label: "unknown format", text: s.file(format: "\"loss-golden-v2\""), path: "format",
                       fragment: "unknown format \"loss-golden-v2\""),
-            Rejection(label: "format of the wrong type", text: s.file(format: "1"), path: "format",
+            GoldenRejection(label: "format of the wrong type", text: s.file(format: "1"), path: "format",
                       fragment: "expected a string, found the number 1"),
-            Rejection(label: "unknown loss", text: s.file(loss: "mse2"), path: "loss", fragment: "unknown loss \"mse2\""),
-            Rejection(label: "top level is an array", text: "[]", path: "", fragment: "expected an object"),
-            Rejection(label: "missing format", text: "{ \"loss\": \"mse\", \"source\": \"\", \"cases\": [] }", path: "format",
+            GoldenRejection(label: "unknown loss", text: s.file(loss: "mse2"), path: "loss", fragment: "unknown loss \"mse2\""),
+            GoldenRejection(label: "top level is an array", text: "[]", path: "", fragment: "expected an object"),
+            GoldenRejection(label: "missing format", text: "{ \"loss\": \"mse\", \"source\": \"\", \"cases\": [] }", path: "format",
                       fragment: "required key \"format\" is missing"),
-            Rejection(label: "missing source",
+            GoldenRejection(label: "missing source",
                       text: "{ \"format\": \"loss-golden-v1\", \"loss\": \"mse\", \"cases\": [\(s.caseText())] }",
                       path: "source", fragment: "required key \"source\" is missing"),
-            Rejection(label: "missing cases", text: "{ \"format\": \"loss-golden-v1\", \"loss\": \"mse\", \"source\": \"\" }",
+            GoldenRejection(label: "missing cases", text: "{ \"format\": \"loss-golden-v1\", \"loss\": \"mse\", \"source\": \"\" }",
                       path: "cases", fragment: "required key \"cases\" is missing"),
-            Rejection(label: "cases is an object",
+            GoldenRejection(label: "cases is an object",
                       text: "{ \"format\": \"loss-golden-v1\", \"loss\": \"mse\", \"source\": \"\", \"cases\": {} }",
                       path: "cases", fragment: "expected an array, found an object"),
-            Rejection(label: "no cases", text: s.file(cases: []), path: "cases", fragment: "no cases"),
-            Rejection(label: "a case is a string", text: s.file(cases: [s.caseText(), "\"b\""]), path: "cases[1]",
+            GoldenRejection(label: "no cases", text: s.file(cases: []), path: "cases", fragment: "no cases"),
+            GoldenRejection(label: "a case is a string", text: s.file(cases: [s.caseText(), "\"b\""]), path: "cases[1]",
                       fragment: "expected a case object, found the string \"b\""),
 
             // Case keys.
-            Rejection(label: "missing name",
+            GoldenRejection(label: "missing name",
                       text: s.file(cases: ["{ \"input\": \(s.input), \"target\": \(s.target), \"expected\": { \"output\": \(s.output) } }"]),
                       path: "cases[0].name", fragment: "required key \"name\" is missing"),
-            Rejection(label: "name of the wrong type", text: s.file(cases: [s.caseText().replacingOccurrences(of: "\"name\": \"a\"", with: "\"name\": 5")]),
+            GoldenRejection(label: "name of the wrong type", text: s.file(cases: [s.caseText().replacingOccurrences(of: "\"name\": \"a\"", with: "\"name\": 5")]),
                       path: "cases[0].name", fragment: "expected a string, found the number 5"),
-            Rejection(label: "empty name", text: s.file(cases: [s.caseText(name: "")]), path: "cases[0].name", fragment: "empty case name"),
-            Rejection(label: "duplicate case names", text: s.file(cases: [s.caseText(name: "x"), s.caseText(name: "y"), s.caseText(name: "x")]),
+            GoldenRejection(label: "empty name", text: s.file(cases: [s.caseText(name: "")]), path: "cases[0].name", fragment: "empty case name"),
+            GoldenRejection(label: "duplicate case names", text: s.file(cases: [s.caseText(name: "x"), s.caseText(name: "y"), s.caseText(name: "x")]),
                       path: "cases[2].name", fragment: "duplicate case name \"x\" (also cases[0])"),
-            Rejection(label: "missing input", text: s.file(cases: [s.caseText(input: nil)]), path: "cases[0].input",
+            GoldenRejection(label: "missing input", text: s.file(cases: [s.caseText(input: nil)]), path: "cases[0].input",
                       fragment: "required key \"input\" is missing"),
-            Rejection(label: "missing target", text: s.file(cases: [s.caseText(target: nil)]), path: "cases[0].target",
+            GoldenRejection(label: "missing target", text: s.file(cases: [s.caseText(target: nil)]), path: "cases[0].target",
                       fragment: "required key \"target\" is missing"),
-            Rejection(label: "input is an array", text: s.file(cases: [s.caseText(input: "[1, 2]")]), path: "cases[0].input",
+            GoldenRejection(label: "input is an array", text: s.file(cases: [s.caseText(input: "[1, 2]")]), path: "cases[0].input",
                       fragment: "expected a tensor object"),
-            Rejection(label: "neither expected nor expected_error", text: s.file(cases: [s.caseText(expected: nil)]),
+            GoldenRejection(label: "neither expected nor expected_error", text: s.file(cases: [s.caseText(expected: nil)]),
                       path: "cases[0]", fragment: "found neither"),
-            Rejection(label: "both expected and expected_error", text: s.file(cases: [s.caseText(extra: ["\"expected_error\": \"shape\""])]),
+            GoldenRejection(label: "both expected and expected_error", text: s.file(cases: [s.caseText(extra: ["\"expected_error\": \"shape\""])]),
                       path: "cases[0].expected_error", fragment: "not both"),
-            Rejection(label: "unknown error kind", text: s.file(cases: [s.caseText(expected: nil).replacingOccurrences(of: " }", with: ", \"expected_error\": \"value\" }")]),
+            GoldenRejection(label: "unknown error kind", text: s.file(cases: [s.caseText(expected: nil).replacingOccurrences(of: " }", with: ", \"expected_error\": \"value\" }")]),
                       path: "cases[0].expected_error", fragment: "unknown error kind \"value\""),
-            Rejection(label: "error kind of the wrong type", text: s.file(cases: [s.caseText(extra: ["\"expected_error\": 3"], expected: nil)]),
+            GoldenRejection(label: "error kind of the wrong type", text: s.file(cases: [s.caseText(extra: ["\"expected_error\": 3"], expected: nil)]),
                       path: "cases[0].expected_error", fragment: "expected a string, found the number 3"),
-            Rejection(label: "missing expected output", text: s.file(cases: [s.caseText(expected: "{ \"grad_input\": \(s.input) }")]),
+            GoldenRejection(label: "missing expected output", text: s.file(cases: [s.caseText(expected: "{ \"grad_input\": \(s.input) }")]),
                       path: "cases[0].expected.output", fragment: "required key \"output\" is missing"),
-            Rejection(label: "expected output of dtype int", text: s.file(cases: [s.caseText(expected: "{ \"output\": \(s.tensor("1", shape: "[]", dtype: "int")) }")]),
+            GoldenRejection(label: "expected output of dtype int", text: s.file(cases: [s.caseText(expected: "{ \"output\": \(s.tensor("1", shape: "[]", dtype: "int")) }")]),
                       path: "cases[0].expected.output.dtype", fragment: "expected a float tensor"),
-            Rejection(label: "null upstream", text: s.file(cases: [s.caseText(extra: ["\"upstream\": null"])]), path: "cases[0].upstream",
+            GoldenRejection(label: "null upstream", text: s.file(cases: [s.caseText(extra: ["\"upstream\": null"])]), path: "cases[0].upstream",
                       fragment: "found null"),
-            Rejection(label: "var for mse", text: s.file(cases: [gaussianCase]), path: "cases[0].var", fragment: "var is only for gaussian_nll"),
-            Rejection(label: "gaussian_nll without var", text: s.file(loss: "gaussian_nll", cases: [s.caseText()]), path: "cases[0].var",
+            GoldenRejection(label: "var for mse", text: s.file(cases: [gaussianCase]), path: "cases[0].var", fragment: "var is only for gaussian_nll"),
+            GoldenRejection(label: "gaussian_nll without var", text: s.file(loss: "gaussian_nll", cases: [s.caseText()]), path: "cases[0].var",
                       fragment: "required key \"var\" is missing"),
-            Rejection(label: "int target for mse", text: s.file(cases: [s.caseText(target: classTarget)]), path: "cases[0].target.dtype",
+            GoldenRejection(label: "int target for mse", text: s.file(cases: [s.caseText(target: classTarget)]), path: "cases[0].target.dtype",
                       fragment: "only for cross_entropy and nll"),
-            Rejection(label: "grad_target with class indices",
+            GoldenRejection(label: "grad_target with class indices",
                       text: s.file(loss: "cross_entropy", cases: [s.caseText(input: ceInput, target: classTarget,
                                                                               expected: "{ \"output\": \(s.output), \"grad_target\": \(s.tensor("0, 0", shape: "[2]")) }")]),
                       path: "cases[0].expected.grad_target", fragment: "class-index target has no gradient"),
 
             // Options.
-            Rejection(label: "unknown option", text: s.file(cases: [s.caseText(options: "{ \"reduction\": \"sum\", \"delta\": 2 }")]),
+            GoldenRejection(label: "unknown option", text: s.file(cases: [s.caseText(options: "{ \"reduction\": \"sum\", \"delta\": 2 }")]),
                       path: "cases[0].options.delta", fragment: "unknown option \"delta\" for mse; mse takes: reduction"),
-            Rejection(label: "PyTorch's deprecated size_average", text: s.file(loss: "huber", cases: [s.caseText(options: "{ \"size_average\": true }")]),
+            GoldenRejection(label: "PyTorch's deprecated size_average", text: s.file(loss: "huber", cases: [s.caseText(options: "{ \"size_average\": true }")]),
                       path: "cases[0].options.size_average", fragment: "unknown option \"size_average\" for huber"),
-            Rejection(label: "pos_weight for bce", text: s.file(loss: "bce", cases: [s.caseText(options: "{ \"pos_weight\": \(s.tensor("1", shape: "[1]")) }")]),
+            GoldenRejection(label: "pos_weight for bce", text: s.file(loss: "bce", cases: [s.caseText(options: "{ \"pos_weight\": \(s.tensor("1", shape: "[1]")) }")]),
                       path: "cases[0].options.pos_weight", fragment: "unknown option"),
-            Rejection(label: "options is an array", text: s.file(cases: [s.caseText(options: "[]")]), path: "cases[0].options",
+            GoldenRejection(label: "options is an array", text: s.file(cases: [s.caseText(options: "[]")]), path: "cases[0].options",
                       fragment: "expected an object of options"),
-            Rejection(label: "reduction of the wrong type", text: s.file(cases: [s.caseText(options: "{ \"reduction\": 1 }")]),
+            GoldenRejection(label: "reduction of the wrong type", text: s.file(cases: [s.caseText(options: "{ \"reduction\": 1 }")]),
                       path: "cases[0].options.reduction", fragment: "expected a string"),
-            Rejection(label: "delta as a word", text: s.file(loss: "huber", cases: [s.caseText(options: "{ \"delta\": \"big\" }")]),
+            GoldenRejection(label: "delta as a word", text: s.file(loss: "huber", cases: [s.caseText(options: "{ \"delta\": \"big\" }")]),
                       path: "cases[0].options.delta", fragment: "unknown string \"big\""),
-            Rejection(label: "log_target as a string", text: s.file(loss: "kl_div", cases: [s.caseText(options: "{ \"log_target\": \"true\" }")]),
+            GoldenRejection(label: "log_target as a string", text: s.file(loss: "kl_div", cases: [s.caseText(options: "{ \"log_target\": \"true\" }")]),
                       path: "cases[0].options.log_target", fragment: "expected true or false"),
-            Rejection(label: "ignore_index not an integer", text: s.file(loss: "nll", cases: [s.caseText(options: "{ \"ignore_index\": 0.5 }")]),
+            GoldenRejection(label: "ignore_index not an integer", text: s.file(loss: "nll", cases: [s.caseText(options: "{ \"ignore_index\": 0.5 }")]),
                       path: "cases[0].options.ignore_index", fragment: "0.5 is not an integer"),
-            Rejection(label: "ignore_index as a string", text: s.file(loss: "nll", cases: [s.caseText(options: "{ \"ignore_index\": \"0\" }")]),
+            GoldenRejection(label: "ignore_index as a string", text: s.file(loss: "nll", cases: [s.caseText(options: "{ \"ignore_index\": \"0\" }")]),
                       path: "cases[0].options.ignore_index", fragment: "expected an integer"),
-            Rejection(label: "weight as a number", text: s.file(loss: "bce", cases: [s.caseText(options: "{ \"weight\": 2 }")]),
+            GoldenRejection(label: "weight as a number", text: s.file(loss: "bce", cases: [s.caseText(options: "{ \"weight\": 2 }")]),
                       path: "cases[0].options.weight", fragment: "expected a tensor object"),
-            Rejection(label: "weight of dtype int", text: s.file(loss: "bce", cases: [s.caseText(options: "{ \"weight\": \(s.tensor("1, 2", shape: "[2]", dtype: "int")) }")]),
+            GoldenRejection(label: "weight of dtype int", text: s.file(loss: "bce", cases: [s.caseText(options: "{ \"weight\": \(s.tensor("1, 2", shape: "[2]", dtype: "int")) }")]),
                       path: "cases[0].options.weight.dtype", fragment: "expected a float tensor"),
-            Rejection(label: "null weight", text: s.file(loss: "bce", cases: [s.caseText(options: "{ \"weight\": null }")]),
+            GoldenRejection(label: "null weight", text: s.file(loss: "bce", cases: [s.caseText(options: "{ \"weight\": null }")]),
                       path: "cases[0].options.weight", fragment: "found null"),
-            Rejection(label: "weight not a 32-bit float", text: s.file(loss: "bce", cases: [s.caseText(options: "{ \"weight\": \(s.tensor("1, 0.1", shape: "[2]")) }")]),
+            GoldenRejection(label: "weight not a 32-bit float", text: s.file(loss: "bce", cases: [s.caseText(options: "{ \"weight\": \(s.tensor("1, 0.1", shape: "[2]")) }")]),
                       path: "cases[0].options.weight.data[1]", fragment: "not exactly a 32-bit float"),
 
             // Tensors.
-            Rejection(label: "data count differs from the shape", text: s.file(cases: [s.caseText(input: s.tensor("1, 2, 3", shape: "[2, 2]"))]),
+            GoldenRejection(label: "data count differs from the shape", text: s.file(cases: [s.caseText(input: s.tensor("1, 2, 3", shape: "[2, 2]"))]),
                       path: "cases[0].input.data", fragment: "3 values for shape [2, 2]; expected 4"),
-            Rejection(label: "scalar with two values", text: s.file(cases: [s.caseText(expected: "{ \"output\": \(s.tensor("1, 2", shape: "[]")) }")]),
+            GoldenRejection(label: "scalar with two values", text: s.file(cases: [s.caseText(expected: "{ \"output\": \(s.tensor("1, 2", shape: "[]")) }")]),
                       path: "cases[0].expected.output.data", fragment: "2 values for shape []; expected 1"),
-            Rejection(label: "negative dimension", text: s.file(cases: [s.caseText(input: s.tensor("", shape: "[2, -2]"))]),
+            GoldenRejection(label: "negative dimension", text: s.file(cases: [s.caseText(input: s.tensor("", shape: "[2, -2]"))]),
                       path: "cases[0].input.shape[1]", fragment: "negative dimension -2"),
-            Rejection(label: "fractional dimension", text: s.file(cases: [s.caseText(input: s.tensor("1, 2", shape: "[2.5]"))]),
+            GoldenRejection(label: "fractional dimension", text: s.file(cases: [s.caseText(input: s.tensor("1, 2", shape: "[2.5]"))]),
                       path: "cases[0].input.shape[0]", fragment: "2.5 is not an integer"),
-            Rejection(label: "dimension as a string", text: s.file(cases: [s.caseText(input: s.tensor("1, 2", shape: "[\"2\"]"))]),
+            GoldenRejection(label: "dimension as a string", text: s.file(cases: [s.caseText(input: s.tensor("1, 2", shape: "[\"2\"]"))]),
                       path: "cases[0].input.shape[0]", fragment: "expected a non-negative integer"),
-            Rejection(label: "shape is a number", text: s.file(cases: [s.caseText(input: s.tensor("1, 2", shape: "2"))]),
+            GoldenRejection(label: "shape is a number", text: s.file(cases: [s.caseText(input: s.tensor("1, 2", shape: "2"))]),
                       path: "cases[0].input.shape", fragment: "expected an array, found the number 2"),
-            Rejection(label: "shape whose element count overflows", text: s.file(cases: [s.caseText(input: s.tensor("1", shape: "[4294967296, 4294967296]"))]),
+            GoldenRejection(label: "shape whose element count overflows", text: s.file(cases: [s.caseText(input: s.tensor("1", shape: "[4294967296, 4294967296]"))]),
                       path: "cases[0].input.shape", fragment: "overflows"),
-            Rejection(label: "missing dtype", text: s.file(cases: [s.caseText(input: "{ \"shape\": [1], \"data\": [1] }")]),
+            GoldenRejection(label: "missing dtype", text: s.file(cases: [s.caseText(input: "{ \"shape\": [1], \"data\": [1] }")]),
                       path: "cases[0].input.dtype", fragment: "required key \"dtype\" is missing"),
-            Rejection(label: "missing shape", text: s.file(cases: [s.caseText(input: "{ \"dtype\": \"float\", \"data\": [1] }")]),
+            GoldenRejection(label: "missing shape", text: s.file(cases: [s.caseText(input: "{ \"dtype\": \"float\", \"data\": [1] }")]),
                       path: "cases[0].input.shape", fragment: "required key \"shape\" is missing"),
-            Rejection(label: "missing data", text: s.file(cases: [s.caseText(input: "{ \"dtype\": \"float\", \"shape\": [1] }")]),
+            GoldenRejection(label: "missing data", text: s.file(cases: [s.caseText(input: "{ \"dtype\": \"float\", \"shape\": [1] }")]),
                       path: "cases[0].input.data", fragment: "required key \"data\" is missing"),
-            Rejection(label: "unknown dtype", text: s.file(cases: [s.caseText(input: s.tensor("1", shape: "[1]", dtype: "float64"))]),
+            GoldenRejection(label: "unknown dtype", text: s.file(cases: [s.caseText(input: s.tensor("1", shape: "[1]", dtype: "float64"))]),
                       path: "cases[0].input.dtype", fragment: "unknown dtype \"float64\""),
-            Rejection(label: "non-integer in an int tensor",
+            GoldenRejection(label: "non-integer in an int tensor",
                       text: s.file(loss: "cross_entropy", cases: [s.caseText(input: ceInput, target: s.tensor("0, 3.5", shape: "[2]", dtype: "int"))]),
                       path: "cases[0].target.data[1]", fragment: "3.5 is not an integer"),
-            Rejection(label: "\"nan\" in an int tensor",
+            GoldenRejection(label: "\"nan\" in an int tensor",
                       text: s.file(loss: "nll", cases: [s.caseText(input: ceInput, target: s.tensor("\"nan\", 1", shape: "[2]", dtype: "int"))]),
                       path: "cases[0].target.data[0]", fragment: "expected an integer, found the string \"nan\""),
-            Rejection(label: "int beyond 64 bits",
+            GoldenRejection(label: "int beyond 64 bits",
                       text: s.file(loss: "nll", cases: [s.caseText(input: ceInput, target: s.tensor("0, 9223372036854775808", shape: "[2]", dtype: "int"))]),
                       path: "cases[0].target.data[1]", fragment: "out of the range of a 64-bit integer"),
-            Rejection(label: "boolean in float data", text: s.file(cases: [s.caseText(input: s.tensor("1, true", shape: "[2]"))]),
+            GoldenRejection(label: "boolean in float data", text: s.file(cases: [s.caseText(input: s.tensor("1, true", shape: "[2]"))]),
                       path: "cases[0].input.data[1]", fragment: "found a boolean"),
-            Rejection(label: "NaN spelled differently", text: s.file(cases: [s.caseText(input: s.tensor("1, \"NaN\"", shape: "[2]"))]),
+            GoldenRejection(label: "NaN spelled differently", text: s.file(cases: [s.caseText(input: s.tensor("1, \"NaN\"", shape: "[2]"))]),
                       path: "cases[0].input.data[1]", fragment: "unknown string \"NaN\""),
-            Rejection(label: "nested data lists", text: s.file(cases: [s.caseText(input: s.tensor("[1, 2], [3, 4], [5, 6], [7, 8]", shape: "[2, 2]"))]),
+            GoldenRejection(label: "nested data lists", text: s.file(cases: [s.caseText(input: s.tensor("[1, 2], [3, 4], [5, 6], [7, 8]", shape: "[2, 2]"))]),
                       path: "cases[0].input.data[0]", fragment: "found an array"),
-            Rejection(label: "number that overflows a double", text: s.file(cases: [s.caseText(input: s.tensor("1e400", shape: "[1]"))]),
+            GoldenRejection(label: "number that overflows a double", text: s.file(cases: [s.caseText(input: s.tensor("1e400", shape: "[1]"))]),
                       path: "cases[0].input.data[0]", fragment: "1e400 overflows a double"),
-            Rejection(label: "argument not a 32-bit float", text: s.file(cases: [s.caseText(input: s.tensor("0.5, -1.25, 0.1, 4", shape: "[2, 2]"))]),
+            GoldenRejection(label: "argument not a 32-bit float", text: s.file(cases: [s.caseText(input: s.tensor("0.5, -1.25, 0.1, 4", shape: "[2, 2]"))]),
                       path: "cases[0].input.data[2]", fragment: "0.1 is not exactly a 32-bit float"),
-            Rejection(label: "target below Float's subnormals", text: s.file(cases: [s.caseText(target: s.tensor("1, 2, 1e-50, 3", shape: "[2, 2]"))]),
+            GoldenRejection(label: "target below Float's subnormals", text: s.file(cases: [s.caseText(target: s.tensor("1, 2, 1e-50, 3", shape: "[2, 2]"))]),
                       path: "cases[0].target.data[2]", fragment: "not exactly a 32-bit float"),
-            Rejection(label: "upstream beyond Float's range", text: s.file(loss: "mse", cases: [s.caseText(options: "{ \"reduction\": \"none\" }", extra: ["\"upstream\": \(s.tensor("1, 1, 1e39, 1", shape: "[2, 2]"))"])]),
+            GoldenRejection(label: "upstream beyond Float's range", text: s.file(loss: "mse", cases: [s.caseText(options: "{ \"reduction\": \"none\" }", extra: ["\"upstream\": \(s.tensor("1, 1, 1e39, 1", shape: "[2, 2]"))"])]),
                       path: "cases[0].upstream.data[2]", fragment: "not exactly a 32-bit float"),
-            Rejection(label: "var not a 32-bit float", text: s.file(loss: "gaussian_nll", cases: [s.caseText(extra: ["\"var\": \(s.tensor("1, 1, 1, 0.3", shape: "[2, 2]"))"])]),
+            GoldenRejection(label: "var not a 32-bit float", text: s.file(loss: "gaussian_nll", cases: [s.caseText(extra: ["\"var\": \(s.tensor("1, 1, 1, 0.3", shape: "[2, 2]"))"])]),
                       path: "cases[0].var.data[3]", fragment: "not exactly a 32-bit float"),
 
             // Tolerance.
-            Rejection(label: "negative rtol", text: s.file(cases: [s.caseText(extra: ["\"tolerance\": { \"fast\": { \"rtol\": -1e-5 } }"])]),
+            GoldenRejection(label: "negative rtol", text: s.file(cases: [s.caseText(extra: ["\"tolerance\": { \"fast\": { \"rtol\": -1e-5 } }"])]),
                       path: "cases[0].tolerance.fast.rtol", fragment: "expected a finite number >= 0"),
-            Rejection(label: "rtol as a string", text: s.file(cases: [s.caseText(extra: ["\"tolerance\": { \"reference\": { \"atol\": \"inf\" } }"])]),
+            GoldenRejection(label: "rtol as a string", text: s.file(cases: [s.caseText(extra: ["\"tolerance\": { \"reference\": { \"atol\": \"inf\" } }"])]),
                       path: "cases[0].tolerance.reference.atol", fragment: "found the string \"inf\""),
-            Rejection(label: "tolerance is a number", text: s.file(cases: [s.caseText(extra: ["\"tolerance\": 1e-5"])]),
+            GoldenRejection(label: "tolerance is a number", text: s.file(cases: [s.caseText(extra: ["\"tolerance\": 1e-5"])]),
                       path: "cases[0].tolerance", fragment: "expected an object"),
 
             // JSON-level faults in a golden file carry the path of the value being read.
-            Rejection(label: "duplicate key", text: s.file(cases: [s.caseText(extra: ["\"name\": \"b\""])]), path: "cases[0].name",
+            GoldenRejection(label: "duplicate key", text: s.file(cases: [s.caseText(extra: ["\"name\": \"b\""])]), path: "cases[0].name",
                       fragment: "duplicate key \"name\"", kind: .syntax),
-            Rejection(label: "NaN literal in data", text: s.file(cases: [s.caseText(input: s.tensor("1, NaN", shape: "[2]"))]),
+            GoldenRejection(label: "NaN literal in data", text: s.file(cases: [s.caseText(input: s.tensor("1, NaN", shape: "[2]"))]),
                       path: "cases[0].input.data[1]", fragment: "NaN is not JSON, write the string \"nan\"", kind: .syntax),
-            Rejection(label: "trailing comma in data", text: s.file(cases: [s.caseText(input: s.tensor("1, 2,", shape: "[2]"))]),
+            GoldenRejection(label: "trailing comma in data", text: s.file(cases: [s.caseText(input: s.tensor("1, 2,", shape: "[2]"))]),
                       path: "cases[0].input.data[2]", fragment: "trailing comma", kind: .syntax),
         ]
     }()
 
     @Test(arguments: rejections)
-    func rejected(_ r: Rejection) throws {
-        let error = try #require(Sample.rejection(r.text), "\(r.label): the reader accepted\n\(r.text)")
+    func rejected(_ r: GoldenRejection) throws {
+        let error = try #require(GoldenSample.rejection(r.text), "\(r.label): the reader accepted\n\(r.text)")
         #expect(error.kind == r.kind, "\(r.label): kind \(error.kind), expected \(r.kind): \(error)")
         #expect(error.file == "golden/mse.json", "\(r.label): \(error)")
         #expect(error.path == r.path, "\(r.label): path \"\(error.path)\", expected \"\(r.path)\": \(error)")
@@ -246,9 +246,9 @@ struct GoldenReaderRejectionTests {
     @Test func messageReadsAsTheFormatShowsIt() throws {
         // The format's own example: the fourth case's input has 12 values for shape [3, 5].
         let twelve = (1...12).map(String.init).joined(separator: ", ")
-        let bad = Sample.caseText(name: "d", input: Sample.tensor(twelve, shape: "[3, 5]"))
-        let text = Sample.file(cases: [Sample.caseText(name: "a"), Sample.caseText(name: "b"), Sample.caseText(name: "c"), bad])
-        let error = try #require(Sample.rejection(text))
+        let bad = GoldenSample.caseText(name: "d", input: GoldenSample.tensor(twelve, shape: "[3, 5]"))
+        let text = GoldenSample.file(cases: [GoldenSample.caseText(name: "a"), GoldenSample.caseText(name: "b"), GoldenSample.caseText(name: "c"), bad])
+        let error = try #require(GoldenSample.rejection(text))
         #expect(error.description == "golden/mse.json: cases[3].input.data: 12 values for shape [3, 5]; expected 15")
     }
 
@@ -256,7 +256,7 @@ struct GoldenReaderRejectionTests {
         // Line 3 is `  "loss": mse,`: the bad byte `m` is at column 11; the offset counts
         // the 2 bytes of line 1 (`{` and newline) and the 30 of line 2 (29 + newline), plus 10.
         let text = "{\n  \"format\": \"loss-golden-v1\",\n  \"loss\": mse,\n}"
-        let error = try #require(Sample.rejection(text))
+        let error = try #require(GoldenSample.rejection(text))
         #expect(error.kind == .syntax)
         #expect(error.path == "loss")
         #expect(error.position == GoldenError.Position(line: 3, column: 11, offset: 42), "\(error)")
@@ -265,7 +265,7 @@ struct GoldenReaderRejectionTests {
 
     @Test func columnsCountCharactersNotBytes() throws {
         // "é" is two bytes but one column: the stray `x` is the 7th character of the line.
-        let error = try #require(Sample.rejection("{\"é\": x}"))
+        let error = try #require(GoldenSample.rejection("{\"é\": x}"))
         #expect(error.position?.column == 7, "\(error)")
         #expect(error.position?.offset == 7, "\(error)")
     }
@@ -345,7 +345,7 @@ struct GoldenJSONMalformedTests {
                 #expect(error.description.hasPrefix("m.json: "), "\(m.label): \(error)")
             }
             // The golden reader reports the same fault.
-            #expect(Sample.rejection(m.bytes)?.kind == .syntax, "\(m.label)")
+            #expect(GoldenSample.rejection(m.bytes)?.kind == .syntax, "\(m.label)")
         }
     }
 
@@ -399,15 +399,15 @@ struct GoldenJSONMalformedTests {
         }
         // A hundred thousand levels would overflow a naive recursive parser's stack.
         let abyss = String(repeating: "{\"a\":[", count: 100_000)
-        #expect(Sample.rejection(abyss)?.kind == .syntax)
+        #expect(GoldenSample.rejection(abyss)?.kind == .syntax)
     }
 
     @Test func everyPrefixOfAValidFileIsRejected() throws {
-        let bytes = Array(Sample.file(cases: [Sample.caseText(extra: ["\"upstream\": \(Sample.output)"])]).utf8)
+        let bytes = Array(GoldenSample.file(cases: [GoldenSample.caseText(extra: ["\"upstream\": \(GoldenSample.output)"])]).utf8)
         _ = try GoldenFile.parse(bytes, fileName: "whole.json")
         // A proper prefix lacks at least the closing brace, so it is never JSON.
         for length in 0..<bytes.count {
-            let error = Sample.rejection(Array(bytes[0..<length]))
+            let error = GoldenSample.rejection(Array(bytes[0..<length]))
             #expect(error?.kind == .syntax, "prefix of \(length) bytes: \(String(describing: error))")
         }
     }
@@ -417,11 +417,11 @@ struct GoldenJSONMalformedTests {
         // seeded generator. Each result is either rejected with a message naming the file,
         // or accepted and then rewritten to a file that reads back the same.
         let seed: UInt64 = 0x5EED_6017_DE4F_11E5
-        var rng = SplitMix64(seed: seed)
-        let base = Array(Sample.file(loss: "cross_entropy", cases: [
-            Sample.caseText(options: "{ \"ignore_index\": 1, \"label_smoothing\": 0.25, \"weight\": \(Sample.tensor("1, 2, 0.5", shape: "[3]")) }",
-                            input: Sample.tensor("1, 2, 3, 4, \"nan\", \"-inf\"", shape: "[2, 3]"),
-                            target: Sample.tensor("0, 2", shape: "[2]", dtype: "int"),
+        var rng = GoldenTestRandom(seed: seed)
+        let base = Array(GoldenSample.file(loss: "cross_entropy", cases: [
+            GoldenSample.caseText(options: "{ \"ignore_index\": 1, \"label_smoothing\": 0.25, \"weight\": \(GoldenSample.tensor("1, 2, 0.5", shape: "[3]")) }",
+                            input: GoldenSample.tensor("1, 2, 3, 4, \"nan\", \"-inf\"", shape: "[2, 3]"),
+                            target: GoldenSample.tensor("0, 2", shape: "[2]", dtype: "int"),
                             extra: ["\"tolerance\": { \"fast\": { \"rtol\": 1e-4 } }"]),
         ]).utf8)
         let interesting: [UInt8] = Array("{}[]\",:\\-+.0123456789eEnatfu \n".utf8) + [0x00, 0x80, 0xC3, 0xED, 0xFF]
@@ -453,8 +453,8 @@ struct GoldenJSONMalformedTests {
     }
 }
 
-/// A small seeded generator (SplitMix64) so that runs are reproducible.
-struct SplitMix64 {
+/// A small seeded generator (GoldenTestRandom) so that runs are reproducible.
+struct GoldenTestRandom {
     var state: UInt64
     init(seed: UInt64) { state = seed }
     mutating func next() -> UInt64 {
@@ -540,7 +540,7 @@ struct GoldenJSONValidTests {
 
 @Suite("Golden reader: valid files")
 struct GoldenReaderValidTests {
-    let s = Sample.self
+    let s = GoldenSample.self
 
     /// A valid minimal case for each loss (int targets for the class losses, var for gaussian_nll).
     func minimalFile(_ loss: String, options: String? = nil) -> String {
@@ -557,7 +557,7 @@ struct GoldenReaderValidTests {
 
     @Test(arguments: AnyLoss.names)
     func everyLossReadsWithItsDefaults(_ name: String) throws {
-        let file = try Sample.parse(minimalFile(name))
+        let file = try GoldenSample.parse(minimalFile(name))
         #expect(file.loss == name)
         let c = try #require(file.cases.first)
         #expect(c.loss.name == name)
@@ -597,9 +597,9 @@ struct GoldenReaderValidTests {
     }
 
     @Test func everyOptionIsRead() throws {
-        let w = Sample.tensor("1, 0.5, 2", shape: "[3]")
+        let w = GoldenSample.tensor("1, 0.5, 2", shape: "[3]")
         func loss(_ name: String, _ options: String) throws -> AnyLoss {
-            try #require(Sample.parse(minimalFile(name, options: options)).cases.first).loss
+            try #require(GoldenSample.parse(minimalFile(name, options: options)).cases.first).loss
         }
         if case .huber(let l) = try loss("huber", "{ \"reduction\": \"sum\", \"delta\": 0.5 }") {
             #expect(l.reduction == .sum && l.delta == 0.5)
@@ -610,7 +610,7 @@ struct GoldenReaderValidTests {
         if case .bce(let l) = try loss("bce", "{ \"weight\": \(w) }") {
             #expect(l.weight?.scalars == [1, 0.5, 2] && l.weight?.shape == [3])
         } else { Issue.record("bce") }
-        if case .bceWithLogits(let l) = try loss("bce_with_logits", "{ \"weight\": \(w), \"pos_weight\": \(Sample.tensor("3", shape: "[1]")) }") {
+        if case .bceWithLogits(let l) = try loss("bce_with_logits", "{ \"weight\": \(w), \"pos_weight\": \(GoldenSample.tensor("3", shape: "[1]")) }") {
             #expect(l.weight?.scalars == [1, 0.5, 2] && l.posWeight?.scalars == [3])
         } else { Issue.record("bce_with_logits") }
         if case .crossEntropy(let l) = try loss("cross_entropy", "{ \"reduction\": \"sum\", \"weight\": \(w), \"ignore_index\": 1, \"label_smoothing\": 0.125 }") {
@@ -637,22 +637,22 @@ struct GoldenReaderValidTests {
     @Test func invalidOptionValuesAreCasesNotMalformedFiles() throws {
         // The format lists these as `option` errors the engines must report: the reader
         // keeps them as written and the description's validation rejects them.
-        let mse = try #require(Sample.parse(minimalFile("mse", options: "{ \"reduction\": \"batchmean\" }")).cases.first)
+        let mse = try #require(GoldenSample.parse(minimalFile("mse", options: "{ \"reduction\": \"batchmean\" }")).cases.first)
         guard case .mse(let m) = mse.loss else { Issue.record("not mse"); return }
         #expect(m.reduction == .batchmean)
         #expect(throws: LossError.self) { try m.validate(input: [2, 2], target: [2, 2]) }
         do { _ = try m.validate(input: [2, 2], target: [2, 2]) } catch { #expect(error.kind == .option) }
 
-        let huber = try #require(Sample.parse(minimalFile("huber", options: "{ \"delta\": -1 }")).cases.first)
+        let huber = try #require(GoldenSample.parse(minimalFile("huber", options: "{ \"delta\": -1 }")).cases.first)
         guard case .huber(let h) = huber.loss else { Issue.record("not huber"); return }
         #expect(h.delta == -1)
         do { _ = try h.validate(input: [2, 2], target: [2, 2]); Issue.record("delta -1 validated") } catch { #expect(error.kind == .option) }
 
-        let inf = try #require(Sample.parse(minimalFile("huber", options: "{ \"delta\": \"inf\" }")).cases.first)
+        let inf = try #require(GoldenSample.parse(minimalFile("huber", options: "{ \"delta\": \"inf\" }")).cases.first)
         guard case .huber(let hi) = inf.loss else { Issue.record("not huber"); return }
         #expect(hi.delta == .infinity)
 
-        let ce = try #require(Sample.parse(minimalFile("cross_entropy", options: "{ \"label_smoothing\": 2 }")).cases.first)
+        let ce = try #require(GoldenSample.parse(minimalFile("cross_entropy", options: "{ \"label_smoothing\": 2 }")).cases.first)
         guard case .crossEntropy(let c) = ce.loss else { Issue.record("not cross_entropy"); return }
         #expect(c.labelSmoothing == 2)
         do {
@@ -662,8 +662,8 @@ struct GoldenReaderValidTests {
     }
 
     @Test func unknownReductionBecomesAnOptionError() throws {
-        let text = minimalFile("kl_div", options: "{ \"reduction\": \"avg\" }").replacingOccurrences(of: "\"expected\": { \"output\": \(Sample.output) }", with: "\"expected_error\": \"option\"")
-        let c = try #require(Sample.parse(text).cases.first)
+        let text = minimalFile("kl_div", options: "{ \"reduction\": \"avg\" }").replacingOccurrences(of: "\"expected\": { \"output\": \(GoldenSample.output) }", with: "\"expected_error\": \"option\"")
+        let c = try #require(GoldenSample.parse(text).cases.first)
         #expect(c.unknownReduction == "avg")
         #expect(c.expected == .error(.option))
         let error = try #require(c.optionError)
@@ -674,7 +674,7 @@ struct GoldenReaderValidTests {
     @Test func probabilityTargetsForCrossEntropy() throws {
         let text = s.file(loss: "cross_entropy", cases: [s.caseText(input: s.tensor("1, 2, 3, 4", shape: "[2, 2]"),
                                                                      target: s.tensor("0.25, 0.75, 1, 0", shape: "[2, 2]"))])
-        let c = try #require(Sample.parse(text).cases.first)
+        let c = try #require(GoldenSample.parse(text).cases.first)
         guard case .values(let t) = c.arguments.target else { Issue.record("not values"); return }
         #expect(t.scalars == [0.25, 0.75, 1, 0])
     }
@@ -682,7 +682,7 @@ struct GoldenReaderValidTests {
     @Test func nonFiniteStringsAndIntegralNumbersInFloatData() throws {
         let text = s.file(cases: [s.caseText(input: s.tensor("\"nan\", \"inf\", \"-inf\", -0, 3, 1e2", shape: "[6]"),
                                              target: s.tensor("1, 1, 1, 1, 1, 1", shape: "[6]"))])
-        let c = try #require(Sample.parse(text).cases.first)
+        let c = try #require(GoldenSample.parse(text).cases.first)
         let x = c.arguments.input.scalars
         #expect(x.count == 6)
         #expect(x[0].isNaN && x[1] == .infinity && x[2] == -.infinity)
@@ -693,7 +693,7 @@ struct GoldenReaderValidTests {
     @Test func emptyAndScalarTensors() throws {
         let text = s.file(cases: [s.caseText(options: "{ \"reduction\": \"sum\" }", input: s.tensor("", shape: "[0, 3]"), target: s.tensor("", shape: "[0, 3]"),
                                              expected: "{ \"output\": \(s.tensor("0", shape: "[]")), \"grad_input\": \(s.tensor("", shape: "[0, 3]")) }")])
-        let c = try #require(Sample.parse(text).cases.first)
+        let c = try #require(GoldenSample.parse(text).cases.first)
         #expect(c.arguments.input.shape == [0, 3] && c.arguments.input.scalars.isEmpty)
         guard case .values(let r) = c.expected else { Issue.record("not values"); return }
         #expect(r.output.shape == [] && r.output.scalars == [0])
@@ -702,7 +702,7 @@ struct GoldenReaderValidTests {
 
     @Test func toleranceOverridesKeepTheRestDefault() throws {
         let text = s.file(cases: [s.caseText(extra: ["\"tolerance\": { \"fast\": { \"rtol\": 1e-4 }, \"reference\": { \"atol\": 1e-300 } }"])])
-        let t = try #require(Sample.parse(text).cases.first).tolerance
+        let t = try #require(GoldenSample.parse(text).cases.first).tolerance
         #expect(t.fast == GoldenTolerance.Limit(rtol: 1e-4, atol: 0))
         #expect(t.reference == GoldenTolerance.Limit(rtol: 1e-12, atol: 1e-300))
     }
@@ -711,7 +711,7 @@ struct GoldenReaderValidTests {
         let text = s.file(cases: [s.caseText(options: "{ \"reduction\": \"none\" }",
                                              extra: ["\"upstream\": \(s.tensor("1, 2, 3, 4", shape: "[2, 2]"))"],
                                              expected: "{ \"output\": \(s.target), \"grad_input\": \(s.input), \"grad_target\": \(s.target) }")])
-        let c = try #require(Sample.parse(text).cases.first)
+        let c = try #require(GoldenSample.parse(text).cases.first)
         #expect(c.arguments.upstream?.scalars == [1, 2, 3, 4])
         guard case .values(let r) = c.expected else { Issue.record("not values"); return }
         #expect(r.gradInput?.scalars == [0.5, -1.25, 3, 4])
@@ -728,7 +728,7 @@ struct GoldenReaderValidTests {
                        "tolerance": { "float80": { "rtol": 0 }, "fast": { "rtol": 1e-6, "ulps": 4 } } } ]
         }
         """
-        let file = try Sample.parse(text)
+        let file = try GoldenSample.parse(text)
         #expect(file.ignoredKeys == ["generator", "cases[0].note", "cases[0].input.device", "cases[0].expected.grad_hessian",
                                      "cases[0].tolerance.float80", "cases[0].tolerance.fast.ulps"])
         #expect(file.cases.first?.tolerance.fast.rtol == 1e-6)

@@ -4,7 +4,7 @@ import LossVerification
 import Testing
 
 /// Builders for writer tests.
-enum Build {
+enum GoldenBuild {
     static func floats(_ values: [Double]) -> Tensor<Double> { Tensor(values) }
 
     /// A case with float-exact arguments for any loss, with the given expected values.
@@ -98,7 +98,7 @@ struct GoldenWriterTests {
             Double(Float(0.1)), 0.1, 0.2, 0.1 + 0.2, 1.0 / 3.0, 2.0 / 3.0, .pi, 1e22, 1e23, 9_007_199_254_740_992, 9_007_199_254_740_994,
             Double(sign: .plus, exponent: -1030, significand: 1), 123456789.125, -1e-7, 1e16, 1e-4, 1e-5, 100, 1e21, .infinity, -.infinity,
         ]
-        var bits = SplitMix64(seed: 42)
+        var bits = GoldenTestRandom(seed: 42)
         var random: [Double] = []
         for _ in 0..<20_000 {
             let d = Double(bitPattern: bits.next())
@@ -106,7 +106,7 @@ struct GoldenWriterTests {
         }
         let values = special + random
         let file = GoldenFile(loss: "mse", source: "round trip", cases: [
-            try Build.goldenCase("special", .mse(MSELoss()), expected: .values(LossResult(output: Tensor(0.0), gradInput: Tensor(values)))),
+            try GoldenBuild.goldenCase("special", .mse(MSELoss()), expected: .values(LossResult(output: Tensor(0.0), gradInput: Tensor(values)))),
         ])
         let back = try GoldenFile.parse(file.serialized(), fileName: "roundtrip.json")
         guard case .values(let r) = back.cases[0].expected, let read = r.gradInput?.scalars else {
@@ -125,7 +125,7 @@ struct GoldenWriterTests {
         // largest Float and 0.1f, read back to the same Double bits.
         let special: [Float] = [0, -0.0, .leastNonzeroMagnitude, .leastNormalMagnitude, .leastNormalMagnitude.nextDown,
                                 .greatestFiniteMagnitude, -.greatestFiniteMagnitude, 0.1, 1.0 / 3.0, .ulpOfOne, 16_777_216, 16_777_218, .infinity, -.infinity]
-        var bits = SplitMix64(seed: 7)
+        var bits = GoldenTestRandom(seed: 7)
         var floats = special
         for _ in 0..<20_000 {
             let f = Float(bitPattern: UInt32(truncatingIfNeeded: bits.next()))
@@ -153,15 +153,15 @@ struct GoldenWriterTests {
             (.greatestFiniteMagnitude, "1.7976931348623157e+308"), (0.1 + 0.2, "0.30000000000000004"),
         ]
         for (value, text) in cases {
-            let c = try Build.goldenCase("x", .mse(MSELoss()), expected: .values(LossResult(output: Tensor(value))))
+            let c = try GoldenBuild.goldenCase("x", .mse(MSELoss()), expected: .values(LossResult(output: Tensor(value))))
             let written = GoldenFile(loss: "mse", source: "", cases: [c]).serialized()
             #expect(written.contains("\"output\": { \"dtype\": \"float\", \"shape\": [], \"data\": [\(text)] }"), "\(value): \(written)")
         }
     }
 
     @Test func serializationIsDeterministic() throws {
-        let cases = try Build.allLosses.enumerated().map { i, loss in
-            try Build.goldenCase("case \(i)", loss, tolerance: GoldenTolerance(reference: .init(rtol: 1e-10, atol: 1e-300)))
+        let cases = try GoldenBuild.allLosses.enumerated().map { i, loss in
+            try GoldenBuild.goldenCase("case \(i)", loss, tolerance: GoldenTolerance(reference: .init(rtol: 1e-10, atol: 1e-300)))
         }
         var file = GoldenFile(loss: "mse", source: "determinism", cases: [])
         for c in cases where c.loss.name == "mse" { file.cases.append(c) }
@@ -170,25 +170,25 @@ struct GoldenWriterTests {
         let third = try GoldenFile.parse(first, fileName: "d.json").serialized()
         #expect(Array(first.utf8) == Array(second.utf8))
         #expect(Array(first.utf8) == Array(third.utf8))
-        for loss in Build.allLosses {
-            let f = GoldenFile(loss: loss.name, source: "", cases: [try Build.goldenCase("a", loss)])
+        for loss in GoldenBuild.allLosses {
+            let f = GoldenFile(loss: loss.name, source: "", cases: [try GoldenBuild.goldenCase("a", loss)])
             let text = f.serialized()
             #expect(text == f.serialized(), "\(loss.name)")
             #expect(try GoldenFile.parse(text, fileName: "d.json").serialized() == text, "\(loss.name)")
         }
     }
 
-    @Test(arguments: Build.allLosses.indices)
+    @Test(arguments: GoldenBuild.allLosses.indices)
     func everyLossRoundTripsWithItsOptions(_ index: Int) throws {
-        let loss = Build.allLosses[index]
+        let loss = GoldenBuild.allLosses[index]
         let classLoss = loss.name == "cross_entropy" || loss.name == "nll"
         let gradTarget: Tensor<Double>? = classLoss ? nil : Tensor([1e-300, -2, 0.5, .nan])
-        let c = try Build.goldenCase(
+        let c = try GoldenBuild.goldenCase(
             "all options", loss,
             expected: .values(LossResult(output: Tensor(0.125), gradInput: Tensor([0.1, 0.2, 0.3, 0.4]), gradTarget: gradTarget)),
             upstream: Tensor(3),
             tolerance: GoldenTolerance(reference: .init(rtol: 0, atol: 1e-15), fast: .init(rtol: 2e-5, atol: 0)))
-        let errorCase = try Build.goldenCase("error", loss, expected: .error(.shape))
+        let errorCase = try GoldenBuild.goldenCase("error", loss, expected: .error(.shape))
         let file = GoldenFile(loss: loss.name, source: "all options of \(loss.name)", cases: [c, errorCase])
         let text = try file.validatedSerialization(fileName: "\(loss.name).json")
         let back = try GoldenFile.parse(text, fileName: "\(loss.name).json")
@@ -213,9 +213,9 @@ struct GoldenWriterTests {
     @Test func outputIsJSONForAnIndependentParser() throws {
         // Foundation's JSONSerialization is a separate parser: it must accept every file
         // the writer produces.
-        for loss in Build.allLosses {
+        for loss in GoldenBuild.allLosses {
             let file = GoldenFile(loss: loss.name, source: "é \"x\" \\ \n\t\u{1}😀", cases: [
-                try Build.goldenCase("a\u{7F}", loss, expected: .values(LossResult(output: try Tensor(shape: [2, 2], scalars: [.nan, .infinity, -0.0, .leastNonzeroMagnitude])))),
+                try GoldenBuild.goldenCase("a\u{7F}", loss, expected: .values(LossResult(output: try Tensor(shape: [2, 2], scalars: [.nan, .infinity, -0.0, .leastNonzeroMagnitude])))),
             ])
             let data = Data(file.serialized().utf8)
             #expect(throws: Never.self, "\(loss.name)") { _ = try JSONSerialization.jsonObject(with: data) }
@@ -225,7 +225,7 @@ struct GoldenWriterTests {
     @Test func stringsRoundTrip() throws {
         let names = ["plain", "quote \" and backslash \\", "new\nline, tab\t, return\r", "control \u{1}\u{8}\u{C}\u{1F}", "é 😀 \u{7F}", "/ slash", "\u{2028}"]
         let file = GoldenFile(loss: "mse", source: "multi\nline \"source\"",
-                              cases: try names.map { try Build.goldenCase($0, .mse(MSELoss())) })
+                              cases: try names.map { try GoldenBuild.goldenCase($0, .mse(MSELoss())) })
         let back = try GoldenFile.parse(file.serialized(), fileName: "s.json")
         #expect(back.cases.map(\.name) == names)
         #expect(back.source == "multi\nline \"source\"")
@@ -244,17 +244,17 @@ struct GoldenWriterTests {
     }
 
     @Test func defaultToleranceIsOmittedAndPartialOverridesKeepDefaults() throws {
-        let plain = GoldenFile(loss: "mse", source: "", cases: [try Build.goldenCase("a", .mse(MSELoss()))]).serialized()
+        let plain = GoldenFile(loss: "mse", source: "", cases: [try GoldenBuild.goldenCase("a", .mse(MSELoss()))]).serialized()
         #expect(!plain.contains("tolerance"))
         let partial = GoldenFile(loss: "mse", source: "", cases: [
-            try Build.goldenCase("a", .mse(MSELoss()), tolerance: GoldenTolerance(reference: .init(rtol: 1e-12, atol: 1e-30))),
+            try GoldenBuild.goldenCase("a", .mse(MSELoss()), tolerance: GoldenTolerance(reference: .init(rtol: 1e-12, atol: 1e-30))),
         ]).serialized()
         #expect(partial.contains("\"tolerance\": { \"reference\": { \"atol\": 1e-30 } }"), "\(partial)")
     }
 
     @Test func validatedSerializationRejectsWhatTheReaderWould() throws {
         // 0.1 is not a 32-bit float, so a case with it as input breaks the format.
-        var c = try Build.goldenCase("inexact", .mse(MSELoss()))
+        var c = try GoldenBuild.goldenCase("inexact", .mse(MSELoss()))
         c.arguments.input = Tensor([0.5, 0.1, 3, 0.75])
         do {
             _ = try GoldenFile(loss: "mse", source: "", cases: [c]).validatedSerialization(fileName: "golden/mse.json")
@@ -262,21 +262,21 @@ struct GoldenWriterTests {
         } catch {
             #expect(error.path == "cases[0].input.data[1]", "\(error)")
         }
-        let twice = GoldenFile(loss: "mse", source: "", cases: [try Build.goldenCase("same", .mse(MSELoss())), try Build.goldenCase("same", .mse(MSELoss()))])
+        let twice = GoldenFile(loss: "mse", source: "", cases: [try GoldenBuild.goldenCase("same", .mse(MSELoss())), try GoldenBuild.goldenCase("same", .mse(MSELoss()))])
         do {
             _ = try twice.validatedSerialization(fileName: "golden/mse.json")
             Issue.record("wrote duplicate case names")
         } catch {
             #expect(error.path == "cases[1].name", "\(error)")
         }
-        let mismatch = GoldenFile(loss: "l1", source: "", cases: [try Build.goldenCase("a", .l1(L1Loss())), try Build.goldenCase("b", .mse(MSELoss()))])
+        let mismatch = GoldenFile(loss: "l1", source: "", cases: [try GoldenBuild.goldenCase("a", .l1(L1Loss())), try GoldenBuild.goldenCase("b", .mse(MSELoss()))])
         do {
             _ = try mismatch.validatedSerialization(fileName: "golden/l1.json")
             Issue.record("wrote an mse case into an l1 file")
         } catch {
             #expect(error.path == "cases[1]" && error.reason.contains("the file's loss is l1"), "\(error)")
         }
-        var knownAsUnknown = try Build.goldenCase("a", .mse(MSELoss()))
+        var knownAsUnknown = try GoldenBuild.goldenCase("a", .mse(MSELoss()))
         knownAsUnknown.unknownReduction = "sum"
         do {
             _ = try GoldenFile(loss: "mse", source: "", cases: [knownAsUnknown]).validatedSerialization(fileName: "golden/mse.json")
@@ -287,14 +287,14 @@ struct GoldenWriterTests {
     }
 
     @Test func equalityIsBitwiseExceptNaN() throws {
-        let a = GoldenFile(loss: "mse", source: "", cases: [try Build.goldenCase("a", .mse(MSELoss()), expected: .values(LossResult(output: Tensor(0.0))))])
-        let b = GoldenFile(loss: "mse", source: "", cases: [try Build.goldenCase("a", .mse(MSELoss()), expected: .values(LossResult(output: Tensor(-0.0))))])
+        let a = GoldenFile(loss: "mse", source: "", cases: [try GoldenBuild.goldenCase("a", .mse(MSELoss()), expected: .values(LossResult(output: Tensor(0.0))))])
+        let b = GoldenFile(loss: "mse", source: "", cases: [try GoldenBuild.goldenCase("a", .mse(MSELoss()), expected: .values(LossResult(output: Tensor(-0.0))))])
         #expect(a != b, "0.0 and -0.0 are different file contents")
-        let n1 = GoldenFile(loss: "mse", source: "", cases: [try Build.goldenCase("a", .mse(MSELoss()), expected: .values(LossResult(output: Tensor(.nan))))])
-        let n2 = GoldenFile(loss: "mse", source: "", cases: [try Build.goldenCase("a", .mse(MSELoss()), expected: .values(LossResult(output: Tensor(-Double.nan))))])
+        let n1 = GoldenFile(loss: "mse", source: "", cases: [try GoldenBuild.goldenCase("a", .mse(MSELoss()), expected: .values(LossResult(output: Tensor(.nan))))])
+        let n2 = GoldenFile(loss: "mse", source: "", cases: [try GoldenBuild.goldenCase("a", .mse(MSELoss()), expected: .values(LossResult(output: Tensor(-Double.nan))))])
         #expect(n1 == n2, "the format has a single NaN")
-        let l1 = GoldenFile(loss: "mse", source: "", cases: [try Build.goldenCase("a", .l1(L1Loss()))])
-        let mse = GoldenFile(loss: "mse", source: "", cases: [try Build.goldenCase("a", .mse(MSELoss()))])
+        let l1 = GoldenFile(loss: "mse", source: "", cases: [try GoldenBuild.goldenCase("a", .l1(L1Loss()))])
+        let mse = GoldenFile(loss: "mse", source: "", cases: [try GoldenBuild.goldenCase("a", .mse(MSELoss()))])
         #expect(l1 != mse, "different losses with the same options")
     }
 

@@ -593,7 +593,7 @@ struct GoldenReaderValidTests {
         }
         #expect((c.arguments.variance != nil) == (name == "gaussian_nll"))
         #expect(c.arguments.upstream == nil)
-        #expect(c.expected == .values(LossResult(output: Tensor(1.5))))
+        #expect(c.expected == .values(LossResult(output: Tensor(scalar: 1.5))))
     }
 
     @Test func everyOptionIsRead() throws {

@@ -16,7 +16,7 @@ enum GoldenBuild {
         let variance: Tensor<Double>? = loss.name == "gaussian_nll" ? Tensor([1, 2, 0.5, 4]) : nil
         return GoldenCase(name: name, loss: loss,
                           arguments: LossArguments(input: input, target: target, variance: variance, upstream: upstream),
-                          expected: expected ?? .values(LossResult(output: Tensor(1.0 / 3.0))), tolerance: tolerance)
+                          expected: expected ?? .values(LossResult(output: Tensor(scalar: 1.0 / 3.0))), tolerance: tolerance)
     }
 
     /// Every loss with every option set away from its default.
@@ -42,11 +42,11 @@ struct GoldenWriterTests {
             name: "one",
             loss: .crossEntropy(CrossEntropyLoss(reduction: .sum, weight: Tensor([1, 0.5]), labelSmoothing: 0.25)),
             arguments: LossArguments(input: try Tensor(shape: [2, 2], scalars: [0.5, -.infinity, 3, .nan]), target: .classes(Tensor([1, -100]))),
-            expected: .values(LossResult(output: Tensor(0.1), gradInput: try Tensor(shape: [2, 2], scalars: [-0.0, 1e-5, .leastNonzeroMagnitude, 1e300]))),
+            expected: .values(LossResult(output: Tensor(scalar: 0.1), gradInput: try Tensor(shape: [2, 2], scalars: [-0.0, 1e-5, .leastNonzeroMagnitude, 1e300]))),
             tolerance: GoldenTolerance(fast: .init(rtol: 1e-4, atol: 0)))
         let bad = GoldenCase(
             name: "bad", loss: .crossEntropy(CrossEntropyLoss()),
-            arguments: LossArguments(input: Tensor([1, 2]), target: .values(Tensor([0.5, 0.5])), upstream: Tensor(2)),
+            arguments: LossArguments(input: Tensor([1, 2]), target: .values(Tensor([0.5, 0.5])), upstream: Tensor(scalar: 2)),
             expected: .error(.option), unknownReduction: "avg")
         let file = GoldenFile(loss: "cross_entropy", source: "by hand \"quoted\"", cases: [one, bad])
         // Written out by hand from the format and the writer's documented layout.
@@ -106,7 +106,7 @@ struct GoldenWriterTests {
         }
         let values = special + random
         let file = GoldenFile(loss: "mse", source: "round trip", cases: [
-            try GoldenBuild.goldenCase("special", .mse(MSELoss()), expected: .values(LossResult(output: Tensor(0.0), gradInput: Tensor(values)))),
+            try GoldenBuild.goldenCase("special", .mse(MSELoss()), expected: .values(LossResult(output: Tensor(scalar: 0.0), gradInput: Tensor(values)))),
         ])
         let back = try GoldenFile.parse(file.serialized(), fileName: "roundtrip.json")
         guard case .values(let r) = back.cases[0].expected, let read = r.gradInput?.scalars else {
@@ -153,7 +153,7 @@ struct GoldenWriterTests {
             (.greatestFiniteMagnitude, "1.7976931348623157e+308"), (0.1 + 0.2, "0.30000000000000004"),
         ]
         for (value, text) in cases {
-            let c = try GoldenBuild.goldenCase("x", .mse(MSELoss()), expected: .values(LossResult(output: Tensor(value))))
+            let c = try GoldenBuild.goldenCase("x", .mse(MSELoss()), expected: .values(LossResult(output: Tensor(scalar: value))))
             let written = GoldenFile(loss: "mse", source: "", cases: [c]).serialized()
             #expect(written.contains("\"output\": { \"dtype\": \"float\", \"shape\": [], \"data\": [\(text)] }"), "\(value): \(written)")
         }
@@ -185,8 +185,8 @@ struct GoldenWriterTests {
         let gradTarget: Tensor<Double>? = classLoss ? nil : Tensor([1e-300, -2, 0.5, .nan])
         let c = try GoldenBuild.goldenCase(
             "all options", loss,
-            expected: .values(LossResult(output: Tensor(0.125), gradInput: Tensor([0.1, 0.2, 0.3, 0.4]), gradTarget: gradTarget)),
-            upstream: Tensor(3),
+            expected: .values(LossResult(output: Tensor(scalar: 0.125), gradInput: Tensor([0.1, 0.2, 0.3, 0.4]), gradTarget: gradTarget)),
+            upstream: Tensor(scalar: 3),
             tolerance: GoldenTolerance(reference: .init(rtol: 0, atol: 1e-15), fast: .init(rtol: 2e-5, atol: 0)))
         let errorCase = try GoldenBuild.goldenCase("error", loss, expected: .error(.shape))
         let file = GoldenFile(loss: loss.name, source: "all options of \(loss.name)", cases: [c, errorCase])
@@ -287,11 +287,11 @@ struct GoldenWriterTests {
     }
 
     @Test func equalityIsBitwiseExceptNaN() throws {
-        let a = GoldenFile(loss: "mse", source: "", cases: [try GoldenBuild.goldenCase("a", .mse(MSELoss()), expected: .values(LossResult(output: Tensor(0.0))))])
-        let b = GoldenFile(loss: "mse", source: "", cases: [try GoldenBuild.goldenCase("a", .mse(MSELoss()), expected: .values(LossResult(output: Tensor(-0.0))))])
+        let a = GoldenFile(loss: "mse", source: "", cases: [try GoldenBuild.goldenCase("a", .mse(MSELoss()), expected: .values(LossResult(output: Tensor(scalar: 0.0))))])
+        let b = GoldenFile(loss: "mse", source: "", cases: [try GoldenBuild.goldenCase("a", .mse(MSELoss()), expected: .values(LossResult(output: Tensor(scalar: -0.0))))])
         #expect(a != b, "0.0 and -0.0 are different file contents")
-        let n1 = GoldenFile(loss: "mse", source: "", cases: [try GoldenBuild.goldenCase("a", .mse(MSELoss()), expected: .values(LossResult(output: Tensor(.nan))))])
-        let n2 = GoldenFile(loss: "mse", source: "", cases: [try GoldenBuild.goldenCase("a", .mse(MSELoss()), expected: .values(LossResult(output: Tensor(-Double.nan))))])
+        let n1 = GoldenFile(loss: "mse", source: "", cases: [try GoldenBuild.goldenCase("a", .mse(MSELoss()), expected: .values(LossResult(output: Tensor(scalar: .nan))))])
+        let n2 = GoldenFile(loss: "mse", source: "", cases: [try GoldenBuild.goldenCase("a", .mse(MSELoss()), expected: .values(LossResult(output: Tensor(scalar: -Double.nan))))])
         #expect(n1 == n2, "the format has a single NaN")
         let l1 = GoldenFile(loss: "mse", source: "", cases: [try GoldenBuild.goldenCase("a", .l1(L1Loss()))])
         let mse = GoldenFile(loss: "mse", source: "", cases: [try GoldenBuild.goldenCase("a", .mse(MSELoss()))])

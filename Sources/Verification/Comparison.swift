@@ -108,7 +108,8 @@ public struct ComparisonResult: Sendable, CustomStringConvertible {
         line += "; max |a-e| \(Format.short(maxAbsoluteError))"
         line += scale > 0 ? ", relative to max |e| = \(Format.short(scale)): \(Format.short(error))"
                           : " (max |e| = 0: absolute)"
-        line += "; \(Format.short(headroom))x the bound \(Format.short(bound)) (\(tolerance))"
+        line += nonFiniteMismatches > 0 ? "; bound \(Format.short(bound)) (\(tolerance))"
+            : "; \(Format.short(headroom))x the bound \(Format.short(bound)) (\(tolerance))"
         if let worst {
             line += "; worst at \(Shape.describe(worst.index)): expected \(worst.expected), actual \(worst.actual)"
             line += ", " + (worst.ulps.map { "\($0) ulp" } ?? "NaN vs number")
@@ -208,13 +209,6 @@ public func compare(actual: Tensor<Float>, expected: Tensor<Double>, tolerance: 
     }
     return compare(actual: actual.scalars.map(Double.init), expected: expected.scalars, shape: expected.shape,
                    tolerance: tolerance, floatULPs: floatULPs)
-}
-
-/// Compares Float values against Double expected values (see the Tensor overload).
-public func compare(actual: [Float], expected: [Double], shape: [Int]? = nil, tolerance: Tolerance,
-                    floatULPs: Bool = true) -> ComparisonResult {
-    compare(actual: actual.map(Double.init), expected: expected, shape: shape,
-            tolerance: tolerance, floatULPs: floatULPs)
 }
 
 private func shapeProblem(_ actual: [Int], _ expected: [Int], tolerance: Tolerance, count: Int) -> ComparisonResult {

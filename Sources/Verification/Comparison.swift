@@ -39,7 +39,7 @@ public struct Tolerance: Sendable, Hashable, CustomStringConvertible {
     /// expected magnitude is `scale`.
     public func bound(scale: Double) -> Double { atol + rtol * scale }
 
-    public var description: String { "rtol \(Format.short(rtol)), atol \(Format.short(atol))" }
+    public var description: String { "rtol \(ReportNumber.short(rtol)), atol \(ReportNumber.short(atol))" }
 }
 
 /// The outcome of comparing one tensor against its expected values.
@@ -97,6 +97,16 @@ public struct ComparisonResult: Sendable, CustomStringConvertible {
     /// A structural failure (shapes or counts that differ), else nil.
     public let problem: String?
 
+    /// The index per dimension of a row-major flat index (`[]` for a scalar shape).
+    public static func multiIndex(_ flat: Int, shape: [Int]) -> [Int] {
+        var rest = flat, index = Array(repeating: 0, count: shape.count)
+        for axis in stride(from: shape.count - 1, through: 0, by: -1) where shape[axis] > 0 {
+            index[axis] = rest % shape[axis]
+            rest /= shape[axis]
+        }
+        return index
+    }
+
     /// One line in the spirit of numpy's `assert_allclose`: verdict, mismatch count,
     /// measured error against the bound, and the worst position with both values and
     /// their distance in ULPs.
@@ -105,11 +115,11 @@ public struct ComparisonResult: Sendable, CustomStringConvertible {
         var line = passed ? "passed" : "FAILED"
         line += ": mismatched \(mismatches) / \(count)"
         if nonFiniteMismatches > 0 { line += " (\(nonFiniteMismatches) NaN/inf)" }
-        line += "; max |a-e| \(Format.short(maxAbsoluteError))"
-        line += scale > 0 ? ", relative to max |e| = \(Format.short(scale)): \(Format.short(error))"
+        line += "; max |a-e| \(ReportNumber.short(maxAbsoluteError))"
+        line += scale > 0 ? ", relative to max |e| = \(ReportNumber.short(scale)): \(ReportNumber.short(error))"
                           : " (max |e| = 0: absolute)"
-        line += nonFiniteMismatches > 0 ? "; bound \(Format.short(bound)) (\(tolerance))"
-            : "; \(Format.short(headroom))x the bound \(Format.short(bound)) (\(tolerance))"
+        line += nonFiniteMismatches > 0 ? "; bound \(ReportNumber.short(bound)) (\(tolerance))"
+            : "; \(ReportNumber.short(headroom))x the bound \(ReportNumber.short(bound)) (\(tolerance))"
         if let worst {
             line += "; worst at \(Shape.describe(worst.index)): expected \(worst.expected), actual \(worst.actual)"
             line += ", " + (worst.ulps.map { "\($0) ulp" } ?? "NaN vs number")
@@ -179,7 +189,7 @@ public func compare(actual: [Double], expected: [Double], shape: [Int]? = nil,
 
     let worst = (firstNonFinite ?? worstFinite).map { i in
         ComparisonResult.Position(
-            flatIndex: i, index: multiIndex(i, shape: shape), expected: expected[i], actual: actual[i],
+            flatIndex: i, index: ComparisonResult.multiIndex(i, shape: shape), expected: expected[i], actual: actual[i],
             ulps: ULP.distance(actual[i], expected[i]),
             floatULPs: floatULPs ? ULP.floatDistance(actual: actual[i], expected: expected[i]) : nil)
     }
@@ -218,18 +228,8 @@ private func shapeProblem(_ actual: [Int], _ expected: [Int], tolerance: Toleran
                      problem: "actual shape \(Shape.describe(actual)) differs from the expected shape \(Shape.describe(expected))")
 }
 
-/// The index per dimension of a row-major flat index (`[]` for a scalar shape).
-public func multiIndex(_ flat: Int, shape: [Int]) -> [Int] {
-    var rest = flat, index = Array(repeating: 0, count: shape.count)
-    for axis in stride(from: shape.count - 1, through: 0, by: -1) where shape[axis] > 0 {
-        index[axis] = rest % shape[axis]
-        rest /= shape[axis]
-    }
-    return index
-}
-
 /// Number formatting for one-line reports.
-enum Format {
+enum ReportNumber {
     /// Three significant digits, `%g` style (`1.23e-05`, `0.5`, `inf`, `nan`).
     static func short(_ x: Double) -> String {
         if x.isNaN { return "nan" }

@@ -73,7 +73,7 @@ public enum FiniteDifferences {
             self.step = step
         }
 
-        public var description: String { "\(value) ± \(Format.short(error)) (h = \(step))" }
+        public var description: String { "\(value) ± \(ReportNumber.short(error)) (h = \(step))" }
     }
 
     /// A Jacobian `J[k][j] = d output_k / d input_j`, each entry with its error estimate.

@@ -34,8 +34,10 @@ import Losses
 /// - `near-kinks`: regression differences `e = input - target` at or within 2^-8..2^-20
 ///   (relative) of 0 and of +-delta / +-beta (exact hits included: targets on a 2^-4
 ///   grid make `e` exact); `bce_with_logits` logits at or near 0.
-/// - `near-one-hot`: logits with one entry raised by 10..40 (softmax within e^-10 of
-///   one-hot), usually at the target class, sometimes elsewhere (confidently wrong).
+/// - `near-one-hot`: N(0, 1) logits with one entry per row raised by 10..40, so the
+///   softmax is one-hot to within about e^-6..e^-40; the raised class is usually the
+///   target, sometimes another one (confidently wrong). For `nll`, the log-softmax of
+///   such logits (entries near 0 and near -10..-40).
 /// - `near-bounds`: probabilities at and near 0 and 1 (0, 1, 2^-k, 1 - 2^-k, the
 ///   smallest normal and subnormal Floats), `kl_div` targets with exact zeros,
 ///   `poisson_nll` zero counts and rates, `gaussian_nll` variances at, below and above eps.
@@ -300,7 +302,7 @@ private func withIndices<R>(_ t: Tensor<Int>, _ body: (UnsafeBufferPointer<Int>)
 
 extension LossTarget {
     /// True for class-index targets.
-    var isClasses: Bool {
+    fileprivate var isClasses: Bool {
         if case .classes = self { return true }
         return false
     }

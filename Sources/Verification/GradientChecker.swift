@@ -359,8 +359,8 @@ public struct GradientCheckReport: Sendable, CustomStringConvertible {
             if let projection { place = "projection \(projection)" }
             else { place = "d output[\(output ?? 0)] / d x[\(input ?? 0)]" }
             var text = "\(place): analytic \(analytic), oracle \(oracle)"
-            if let errorEstimate { text += " (± \(Format.short(errorEstimate)))" }
-            text += ", |difference| \(Format.short((analytic - oracle).magnitude)) vs allowed \(Format.short(allowed))"
+            if let errorEstimate { text += " (± \(ReportNumber.short(errorEstimate)))" }
+            text += ", |difference| \(ReportNumber.short((analytic - oracle).magnitude)) vs allowed \(ReportNumber.short(allowed))"
             return text
         }
     }
@@ -392,7 +392,7 @@ public struct GradientCheckReport: Sendable, CustomStringConvertible {
         public var description: String {
             var line = "\(oracle.rawValue): \(passed ? "passed" : "FAILED"), \(mismatches) / \(compared) mismatched"
             if inconclusive > 0 { line += ", \(inconclusive) inconclusive (error estimate too large: kink or non-finite value within the step?)" }
-            line += "; error \(Format.short(error)) relative to scale \(Format.short(scale)), \(Format.short(headroom))x the allowed (\(tolerance))"
+            line += "; error \(ReportNumber.short(error)) relative to scale \(ReportNumber.short(scale)), \(ReportNumber.short(headroom))x the allowed (\(tolerance))"
             if let worst { line += "; worst \(worst)" }
             return line
         }

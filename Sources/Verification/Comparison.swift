@@ -1,20 +1,20 @@
 import Foundation
 import Losses
 
-/// The comparison rule of the golden format (docs/golden-format.md, "Comparison"), with
-/// a report that says how much room was left, not only the verdict.
-///
-/// `actual` matches `expected` when the shapes are equal, every NaN in `expected` is NaN
-/// in `actual`, every infinity in `expected` is the same infinity in `actual`, no finite
-/// expected value has a non-finite actual (nor the reverse), and over the positions where
-/// both are finite
-///
-///     max |actual - expected|  <=  atol + rtol * max |expected|
-///
-/// The scale `max |expected|` runs over the finite expected values of the whole tensor
-/// (a norm-wise bound): a gradient entry that is tiny next to its neighbours is held to
-/// the tensor's scale, not to its own magnitude, which is what a backward pass that
-/// cancels large terms can promise.
+// The comparison rule of the golden format (docs/golden-format.md, "Comparison"), with
+// a report that says how much room was left, not only the verdict.
+//
+// `actual` matches `expected` when the shapes are equal, every NaN in `expected` is NaN
+// in `actual`, every infinity in `expected` is the same infinity in `actual`, no finite
+// expected value has a non-finite actual (nor the reverse), and over the positions where
+// both are finite
+//
+//     max |actual - expected|  <=  atol + rtol * max |expected|
+//
+// The scale `max |expected|` runs over the finite expected values of the whole tensor
+// (a norm-wise bound): a gradient entry that is tiny next to its neighbours is held to
+// the tensor's scale, not to its own magnitude, which is what a backward pass that
+// cancels large terms can promise.
 
 /// A norm-wise tolerance: `|actual - expected| <= atol + rtol * max|expected|`.
 public struct Tolerance: Sendable, Hashable, CustomStringConvertible {

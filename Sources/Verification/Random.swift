@@ -1,13 +1,13 @@
 import Foundation
 
-/// Seeded, reproducible randomness for tests and generated cases.
-///
-/// The raw 64-bit stream depends only on the seed (never on the platform or the Swift
-/// version), and so do `uniform()`, `int(below:)` and `bool(_:)`, which are written here
-/// instead of borrowing the standard library's `random(in:using:)` (whose algorithm is
-/// not a stable contract). `normal()` also calls `log` and `cos` from the C library;
-/// those may differ in the last bit between C libraries, which generated cases then
-/// erase by rounding through `Float`.
+// Seeded, reproducible randomness for tests and generated cases.
+//
+// The raw 64-bit stream depends only on the seed (never on the platform or the Swift
+// version), and so do `uniform()`, `int(below:)` and `bool(_:)`, which are written here
+// instead of borrowing the standard library's `random(in:using:)` (whose algorithm is
+// not a stable contract). `normal()` also calls `log` and `cos` from the C library;
+// those may differ in the last bit between C libraries, which generated cases then
+// erase by rounding through `Float`.
 
 /// SplitMix64 (Steele, Lea and Flood): a 64-bit state advanced by a constant, then
 /// mixed. Used to spread one seed over a larger state and to derive independent seeds

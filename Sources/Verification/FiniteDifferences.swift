@@ -86,10 +86,12 @@ public enum FiniteDifferences {
         public let values: [Double]
         /// The error estimates, same layout.
         public let errors: [Double]
+        /// The first-level step of each input coordinate.
+        public let steps: [Double]
 
         /// The estimate of `d output_k / d input_j`.
         public subscript(output k: Int, input j: Int) -> Estimate {
-            Estimate(value: values[k * inputs + j], error: errors[k * inputs + j], step: .nan)
+            Estimate(value: values[k * inputs + j], error: errors[k * inputs + j], step: steps[j])
         }
     }
 
@@ -150,7 +152,8 @@ public enum FiniteDifferences {
                 errors[k * x.count + j] = e.error
             }
         }
-        return Jacobian(outputs: outputs, inputs: x.count, values: values, errors: errors)
+        return Jacobian(outputs: outputs, inputs: x.count, values: values, errors: errors,
+                        steps: x.map { step(at: $0, options: options) })
     }
 
     /// The gradient of a scalar function, one coordinate at a time.

@@ -549,7 +549,20 @@ private struct CaseBuilder {
     mutating func bceWithLogits() throws(LossError) -> (AnyLoss, Tensor<Double>, LossTarget<Double>) {
         let shape = try elementwiseShape()
         let weight = try maybeWeight(for: shape)
-        let posWeight = try maybeWeight(for: shape)
+        var posWeight: Tensor<Double>?
+        if randomOptions && rng.bool(0.5) {
+            // Per class along the last dimension ([C]), per row ([N, 1]), one value, the
+            // full shape, or any other broadcastable shape.
+            var s: [Int]
+            switch rng.int(below: 5) {
+            case 0: s = shape.isEmpty ? [] : [shape[shape.count - 1]]
+            case 1: s = shape; if !s.isEmpty { s[s.count - 1] = 1 }
+            case 2: s = []
+            case 3: s = shape
+            default: s = broadcastShape(to: shape)
+            }
+            posWeight = try Tensor(shape: s, scalars: weights(s.reduce(1, *)))
+        }
         let loss = BCEWithLogitsLoss(reduction: try reduction(), weight: weight, posWeight: posWeight)
         let n = shape.reduce(1, *)
         let x: [Double]

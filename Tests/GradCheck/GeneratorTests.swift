@@ -148,6 +148,20 @@ struct GeneratorTests {
         let bcel = try all("bce_with_logits").compactMap { if case .bceWithLogits(let l) = $0 { l } else { nil } }
         let posShapes = Set(bcel.compactMap { $0.posWeight?.shape.count })
         #expect(posShapes.count >= 3, "pos_weight ranks seen: \(posShapes)")  // e.g. [], [C], [N, 1], full
+        // For [N, C] inputs both [C] and [N, 1] pos_weights (N, C > 1 to tell them apart).
+        // (300 batched cases, each [C] or [N, 1] with probability ~0.1: missing ~ 0.9^300 ~ 2e-14.)
+        let bcelCases = try (0..<300).map {
+            try Generators.case(for: "bce_with_logits", seed: GeneratorTests.env.seed, index: $0, options: GeneratorOptions(shapes: [.batched]))
+        }
+        let perClass = bcelCases.contains { c in
+            guard case .bceWithLogits(let l) = c.loss, let pw = l.posWeight else { return false }
+            return c.arguments.input.shape[1] > 1 && pw.shape == [c.arguments.input.shape[1]]
+        }
+        let perRow = bcelCases.contains { c in
+            guard case .bceWithLogits(let l) = c.loss, let pw = l.posWeight else { return false }
+            return c.arguments.input.shape[0] > 1 && pw.shape == [c.arguments.input.shape[0], 1]
+        }
+        #expect(perClass && perRow)
         #expect(bcel.contains { $0.weight != nil && $0.weight!.shape.count < 2 })
 
         let kl = try all("kl_div").compactMap { if case .klDiv(let l) = $0 { l } else { nil } }

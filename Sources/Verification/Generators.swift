@@ -382,7 +382,7 @@ private struct CaseBuilder {
         return rng.pick(allowed)
     }
 
-    mutating func shapeKind(allowScalar: Bool = true) throws(LossError) -> Generators.ShapeKind {
+    mutating func shapeKind() throws(LossError) -> Generators.ShapeKind {
         let all = Generators.ShapeKind.allCases
         let allowed = options.shapes.map { wanted in all.filter(wanted.contains) } ?? all
         guard !allowed.isEmpty else { throw LossError(.option, "generators: no shape kind allowed") }

@@ -366,7 +366,7 @@ private struct CaseBuilder {
                 upstream = try Tensor(shape: outputShape, scalars: normals(outputShape.reduce(1, *)))
             }
         } else if rng.bool(options.upstreamProbability / 3) {
-            upstream = Tensor(fl(rng.normal()))
+            upstream = Tensor(scalar: fl(rng.normal()))
         }
         return (loss, LossArguments(input: input, target: target, variance: variance, upstream: upstream))
     }

@@ -100,7 +100,7 @@ struct ComparisonTests {
     }
 
     @Test func scalarShapeHasAnEmptyIndex() {
-        let r = compare(actual: Tensor(1.0), expected: Tensor(1.0), tolerance: .referenceDefault)
+        let r = compare(actual: Tensor(scalar: 1.0), expected: Tensor(scalar: 1.0), tolerance: .referenceDefault)
         #expect(r.passed && r.worst?.index == [])
     }
 

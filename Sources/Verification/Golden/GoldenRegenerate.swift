@@ -41,6 +41,12 @@ public enum GoldenRegeneration {
         public let file: GoldenFile
         /// The exact bytes to write (UTF-8).
         public let text: String
+
+        public init(loss: String, file: GoldenFile, text: String) {
+            self.loss = loss
+            self.file = file
+            self.text = text
+        }
     }
 
     /// The `source` text of a file written at `precision`.
@@ -97,10 +103,10 @@ public enum GoldenRegeneration {
             case (.values, .failure(let error)):
                 return problem("the reference engine threw \(error); the definition expects values")
             case (.error(let kind), .success):
-                return problem("the reference engine returned values; the definition expects a \(kind) error")
+                return problem("the reference engine returned values; the definition expects \(GoldenVerify.article(kind)) error")
             case (.error(let kind), .failure(let error)):
                 guard error.kind == kind else {
-                    return problem("the reference engine threw \(error); the definition expects a \(kind) error")
+                    return problem("the reference engine threw \(error); the definition expects \(GoldenVerify.article(kind)) error")
                 }
                 expected = .error(kind)
             }
@@ -260,7 +266,7 @@ public struct GoldenCaseChange: Sendable, CustomStringConvertible {
     static func describe(_ e: GoldenExpectation) -> String {
         switch e {
         case .values: "values"
-        case .error(let kind): "a \(kind) error"
+        case .error(let kind): "\(GoldenVerify.article(kind)) error"
         }
     }
 

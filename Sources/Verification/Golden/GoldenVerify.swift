@@ -141,9 +141,9 @@ public enum GoldenVerify {
         case (_, .notBuilt):
             break
         case (.error(let kind), .threw(let error)):
-            if error.kind != kind { failure = "threw \(error); expected a \(kind) error" }
+            if error.kind != kind { failure = "threw \(error); expected \(article(kind)) error" }
         case (.error(let kind), .values):
-            failure = "returned values; expected a \(kind) error"
+            failure = "returned values; expected \(article(kind)) error"
         case (.values, .threw(let error)):
             failure = "threw \(error); expected values"
         case (.values, .values(let checks)):
@@ -153,6 +153,11 @@ public enum GoldenVerify {
             }
         }
         return GoldenEngineCheck(engine: engine, outcome: outcome, failure: failure)
+    }
+
+    /// "a shape", "an input", ...
+    static func article(_ kind: LossError.Kind) -> String {
+        (kind == .input || kind == .option ? "an " : "a ") + kind.rawValue
     }
 }
 
@@ -275,6 +280,12 @@ public struct GoldenFileCheck: Sendable {
 public struct GoldenVerifyReport: Sendable {
     public let files: [GoldenFileCheck]
     public let engines: [LossEngine]
+
+    /// A report of files already checked (`GoldenVerify.run` reads and checks them).
+    public init(files: [GoldenFileCheck], engines: [LossEngine]) {
+        self.files = files
+        self.engines = engines
+    }
 
     /// Every file readable, no case failed on an engine that ran, and at least one file.
     public var passed: Bool { !files.isEmpty && files.allSatisfy(\.passed) }

@@ -403,7 +403,8 @@ public struct GoldenVerifyReport: Sendable {
 
     static func tally(_ s: GoldenFileCheck.EngineSummary) -> [String] {
         guard s.ran else { return ["-", "-", "not built"] }
-        let worst = s.worst.map { "\(ReportNumber.short($0.relativeToTolerance)) (\($0.case))" } ?? "-"
+        // Name the worst case only when it used some of its bound.
+        let worst = s.worst.map { $0.relativeToTolerance == 0 ? "0" : "\(ReportNumber.short($0.relativeToTolerance)) (\($0.case))" } ?? "-"
         return [String(s.passed), String(s.failed), worst]
     }
 

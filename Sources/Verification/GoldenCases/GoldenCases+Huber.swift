@@ -26,7 +26,7 @@ extension GoldenCases {
             make("delta-nan", huber(delta: nan), input: t([1, 2]), target: t([0, 0]), error: .option),
             make("delta-infinite", huber(delta: inf), input: t([1, 2]), target: t([0, 0]), error: .option),
         ] + generated(HuberLoss.name, seed: 0x601D_0003, count: 3,
-                      options: GeneratorOptions(regimes: [.standardNormal, .nearKinks], maxElements: 12))
+                      options: GeneratorOptions(regimes: [.standardNormal, .nearKinks], maxElements: 8))
     }
 
     /// Differences -1, 0.25, 2.75, -0.25, -2.125, 3.5 on both sides of 0.25, 1, 2 and 4.

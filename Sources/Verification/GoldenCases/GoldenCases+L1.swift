@@ -6,6 +6,6 @@ extension GoldenCases {
     static var l1: [GoldenCaseDefinition] {
         regressionCases { .l1(L1Loss(reduction: $0)) }
             + generated(L1Loss.name, seed: 0x601D_0002, count: 3,
-                        options: GeneratorOptions(regimes: [.standardNormal, .nearKinks], maxElements: 12))
+                        options: GeneratorOptions(regimes: [.standardNormal, .nearKinks], maxElements: 8))
     }
 }

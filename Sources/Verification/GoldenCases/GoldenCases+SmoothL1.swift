@@ -29,6 +29,6 @@ extension GoldenCases {
             make("beta-nan", smoothL1(beta: nan), input: t([1, 2]), target: t([0, 0]), error: .option),
             make("beta-infinite", smoothL1(beta: inf), input: t([1, 2]), target: t([0, 0]), error: .option),
         ] + generated(SmoothL1Loss.name, seed: 0x601D_0004, count: 3,
-                      options: GeneratorOptions(regimes: [.standardNormal, .nearKinks], maxElements: 12))
+                      options: GeneratorOptions(regimes: [.standardNormal, .nearKinks], maxElements: 8))
     }
 }

@@ -166,7 +166,8 @@ enum GoldenRegenerateCommand {
 
     Options:
       -w, --write       write the files that change
-      --check           exit with status 1 if any file would change (for CI)
+      --check           exit with status 1 if any file would change (for CI);
+                        writes nothing, so it cannot be combined with --write
       --allow-double    where Float80 does not exist (it does on x86_64 only), evaluate
                         in Double instead of stopping; the files' "source" says so
       --golden-dir DIR  the folder to compare with and write to (default: golden/ in the
@@ -190,6 +191,9 @@ enum GoldenRegenerateCommand {
         if parsed.has("--help") {
             Console.out(usage)
             return ExitStatus.success
+        }
+        if parsed.has("--check") && parsed.has("--write") {
+            return UsageError(command: command, message: "--check and --write exclude each other").report()
         }
         if let extra = parsed.positionals.first {
             return UsageError(command: command, message: "unexpected argument '\(extra)'; regenerate takes no files").report()
@@ -255,7 +259,7 @@ enum GoldenRegenerateCommand {
                 return ExitStatus.failure
             }
         }
-        if parsed.has("--check") && !changing.isEmpty && !parsed.has("--write") {
+        if parsed.has("--check") && !changing.isEmpty {
             return ExitStatus.failure
         }
         return ExitStatus.success

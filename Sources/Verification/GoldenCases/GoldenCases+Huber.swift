@@ -15,8 +15,8 @@ extension GoldenCases {
             make("at-delta-none", huber(.none), input: nearOne, target: t([6], [0, 0, 0, 0, 0, 0])),
             make("at-delta-2.5-none-upstream", huber(.none, delta: 2.5), input: t([4.5, 2, f(2.3), -0.5]),
                  target: t([2, -0.5, -0.25, 2]), upstream: t([1, -1, 2, 0.5])),
-            make("delta-0.25-mean", huber(.mean, delta: 0.25), input: input23Huber, target: target23Huber),
-            make("delta-4-sum", huber(.sum, delta: 4), input: input23Huber, target: target23Huber),
+            make("delta-0.25-mean", huber(.mean, delta: 0.25), input: regressionInput23, target: regressionTarget23),
+            make("delta-4-sum", huber(.sum, delta: 4), input: regressionInput23, target: regressionTarget23),
             make("small-delta-sum", huber(.sum, delta: f(1e-3)), input: t([f(1e-4), f(-2e-3), 1, f(1e-3)]),
                  target: t([0, 0, 0, 0])),
             make("large-delta-none", huber(.none, delta: 1e6), input: t([f(999999.5), 3e6, -5]), target: t([0, 0, 0])),
@@ -28,8 +28,4 @@ extension GoldenCases {
         ] + generated(HuberLoss.name, seed: 0x601D_0003, count: 3,
                       options: GeneratorOptions(regimes: [.standardNormal, .nearKinks], maxElements: 8))
     }
-
-    /// Differences -1, 0.25, 2.75, -0.25, -2.125, 3.5 on both sides of 0.25, 1, 2 and 4.
-    static let input23Huber = t([2, 3], [0.5, -1.25, 3, 2.75, -0.125, 1])
-    static let target23Huber = t([2, 3], [1.5, -1.5, 0.25, 3, 2, -2.5])
 }

@@ -14,10 +14,7 @@ import Losses
 extension GoldenCases {
     /// The shared regression cases for the loss made by `loss(reduction)`.
     static func regressionCases(_ loss: (Reduction) -> AnyLoss) -> [GoldenCaseDefinition] {
-        let input23 = t([2, 3], [0.5, -1.25, 3, 2.75, -0.125, 1])
-        let target23 = t([2, 3], [1.5, -1.5, 0.25, 3, 2, -2.5])
-        // Differences e = input - target: -1, 0.25, 2.75, -0.25, -2.125, 3.5 (both sides of
-        // every threshold used below: 0.5, 1, 2).
+        let input23 = regressionInput23, target23 = regressionTarget23
         let upstream23 = t([2, 3], [1, -2, 0.5, 0, 3, -0.75])
         let twoBig = 2305843009213693952.0  // 2^61
         let twoTiny = 8.673617379884035e-19  // 2^-60
@@ -72,4 +69,10 @@ extension GoldenCases {
                  unknownReduction: "avg"),
         ]
     }
+
+    /// A `[2, 3]` input and target whose differences `e = input - target` are -1, 0.25,
+    /// 2.75, -0.25, -2.125, 3.5: on both sides of every threshold the cases use (0.25,
+    /// 0.5, 1, 2, 4).
+    static let regressionInput23 = t([2, 3], [0.5, -1.25, 3, 2.75, -0.125, 1])
+    static let regressionTarget23 = t([2, 3], [1.5, -1.5, 0.25, 3, 2, -2.5])
 }

@@ -47,9 +47,10 @@ struct Chunks: Sendable {
 /// Parallel execution over chunks. Which thread runs which chunk never affects a
 /// result: the bodies write disjoint outputs and return per-chunk partials that are
 /// combined in a fixed order.
-enum Parallel {
-    /// How many workers to start for `chunks` chunks totalling `work` elements.
-    static func workers(chunks: Int, work: Int, threads: Int) -> Int {
+package enum Parallel {
+    /// How many workers to start for `chunks` chunks totalling `work` elements
+    /// (`package` so that tests can check that a size really runs on several threads).
+    package static func workers(chunks: Int, work: Int, threads: Int) -> Int {
         if work < Fast.parallelThreshold { return 1 }
         return max(1, min(threads, chunks))
     }

@@ -1,0 +1,84 @@
+import Testing
+import FastLosses
+
+// The fast engine's results must be the same bits for every thread count and every run:
+// chunk boundaries do not depend on the thread count, and the chunk sums are combined
+// by a fixed tree. These sizes span several chunks and reach the parallel threshold.
+
+/// Every bit of a result, for exact comparison (NaN payloads included).
+struct ResultBits: Equatable, CustomStringConvertible {
+    let output: [UInt32]
+    let gradInput: [UInt32]?
+    let gradTarget: [UInt32]?
+
+    init(_ r: LossResult<Float>) {
+        output = r.output.scalars.map(\.bitPattern)
+        gradInput = r.gradInput?.scalars.map(\.bitPattern)
+        gradTarget = r.gradTarget?.scalars.map(\.bitPattern)
+    }
+
+    /// The first difference from `other`, for failure messages.
+    func firstDifference(from other: ResultBits) -> String {
+        func first(_ a: [UInt32]?, _ b: [UInt32]?, _ name: String) -> String? {
+            guard let a, let b else { return a == nil && b == nil ? nil : "\(name): present in one result only" }
+            guard let i = a.indices.first(where: { $0 < b.count && a[$0] != b[$0] }) else {
+                return a.count == b.count ? nil : "\(name): \(a.count) vs \(b.count) values"
+            }
+            return "\(name)[\(i)]: \(Float(bitPattern: a[i])) vs \(Float(bitPattern: b[i]))"
+        }
+        return [first(output, other.output, "output"), first(gradInput, other.gradInput, "gradInput"),
+                first(gradTarget, other.gradTarget, "gradTarget")].compactMap { $0 }.joined(separator: "; ")
+    }
+
+    var description: String { "output \(output.prefix(1).map { Float(bitPattern: $0) })" }
+}
+
+@Suite("Fast: bitwise determinism across thread counts and runs")
+struct DeterminismTests {
+    /// Over the parallel threshold: 6 chunks and a partial one ending in a partial
+    /// vector, and 2^18 + 7 (16 chunks and 7 elements).
+    static let sizes = [Fast.parallelThreshold + 2 * Fast.chunkSize + 123, (1 << 18) + 7]
+
+    @Test("the sizes used here really run on several threads")
+    func sizesAreParallel() {
+        for n in Self.sizes {
+            let chunks = (n + Fast.chunkSize - 1) / Fast.chunkSize
+            #expect(Parallel.workers(chunks: chunks, work: n, threads: 3) == 3, "n = \(n): \(chunks) chunks should run on 3 workers")
+            #expect(Parallel.workers(chunks: chunks, work: n, threads: 8) == min(8, chunks), "n = \(n): \(chunks) chunks should run on min(8, chunks) workers")
+        }
+    }
+
+    @Test("threads 1, 2, 3, 8 and repeated runs give identical bits", arguments: RegressionCase.all)
+    func threadCounts(_ base: RegressionCase) throws {
+        for (k, n) in Self.sizes.enumerated() {
+            // The larger size for one loss per family only, to keep debug-mode time small.
+            if k == 1, case .huber(let l) = base, l.delta != 1 { continue }
+            if k == 1, case .smoothL1(let l) = base, l.beta != 1 { continue }
+            var rng = SplitMix64(seed: TestSeed.value &+ UInt64(n))
+            let (xs, ys) = makeInputs(count: n, kink: base.kink, rng: &rng)
+            let x = try Tensor(shape: [n], scalars: xs), y = try Tensor(shape: [n], scalars: ys)
+            let upstreamNone = try Tensor(shape: [n], scalars: (0..<n).map { _ in rng.float(-2, 2) })
+            for reduction in [Reduction.none, .sum, .mean] {
+                let c = base.with(reduction)
+                let upstream = reduction == .none ? upstreamNone : Tensor(Float(0.75))
+                let single = ResultBits(try c.fast(x, y, upstream: upstream, threads: 1))
+                for threads in [2, 3, 8, 1, 2] {  // 1 and 2 again: repeated runs
+                    let other = ResultBits(try c.fast(x, y, upstream: upstream, threads: threads))
+                    #expect(other == single, "\(c) n=\(n) threads=\(threads) vs 1: \(other.firstDifference(from: single)) \(TestSeed.describe())")
+                }
+            }
+        }
+    }
+
+    @Test("the default thread count gives the same bits as one thread")
+    func defaultThreads() throws {
+        let n = Self.sizes[0]
+        var rng = SplitMix64(seed: TestSeed.value)
+        let (xs, ys) = makeInputs(count: n, kink: 1, rng: &rng)
+        let x = try Tensor(shape: [n], scalars: xs), y = try Tensor(shape: [n], scalars: ys)
+        let c = RegressionCase.huber(HuberLoss(reduction: .mean))
+        let one = ResultBits(try c.fast(x, y, upstream: nil, threads: 1))
+        let all = ResultBits(try c.fast(x, y, upstream: nil, threads: nil))
+        #expect(all == one, "huber mean n=\(n) default threads vs 1: \(all.firstDifference(from: one))")
+    }
+}

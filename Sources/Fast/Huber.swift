@@ -75,11 +75,9 @@ struct HuberKernel: ElementwiseKernel {
     func terms(input x: FloatVector, target y: FloatVector, index: Int, lanes: Int) -> ElementTerms {
         let e = x - y
         let a = Lanes.magnitude(e)
-        var value = 0.5 * (e * e)
-        value.replace(with: linearDelta * (a - halfDelta), where: .!(a .< delta))
-        var d = e
-        d.replace(with: delta, where: e .>= delta)
-        d.replace(with: -delta, where: e .<= -delta)
+        let value = Lanes.select(a .< delta, 0.5 * (e * e), else: linearDelta * (a - halfDelta))
+        var d = Lanes.select(e .>= delta, delta, else: e)
+        d = Lanes.select(e .<= -delta, -delta, else: d)
         return ElementTerms(value: value, dInput: d, dTarget: -d)
     }
 }

@@ -78,10 +78,8 @@ struct SmoothL1Kernel: ElementwiseKernel {
         let a = Lanes.magnitude(e)
         let inside = a .< beta
         let q = e / beta
-        var value = a - halfBeta
-        value.replace(with: (0.5 * e) * q, where: inside)
-        var d = Lanes.sign(e)
-        d.replace(with: q, where: inside)
+        let value = Lanes.select(inside, (0.5 * e) * q, else: a - halfBeta)
+        let d = Lanes.select(inside, q, else: Lanes.sign(e))
         return ElementTerms(value: value, dInput: d, dTarget: -d)
     }
 }

@@ -15,12 +15,15 @@ enum VectorIO {
     }
 
     /// Elements `i ..< i + lanes` of `p` in the first lanes, `fill` in the others;
-    /// never reads past element `i + lanes - 1`.
+    /// never reads past element `i + lanes - 1`. (The partial case copies bytes into a
+    /// whole vector rather than inserting lanes, so the compiler keeps vectors whole.)
     @inline(__always)
     static func load(_ p: UnsafePointer<Float>, _ i: Int, lanes: Int, fill: Float = 0) -> FloatVector {
         if lanes == width { return load(p, i) }
         var v = FloatVector(repeating: fill)
-        for k in 0..<lanes { v[k] = p[i + k] }
+        withUnsafeMutableBytes(of: &v) { bytes in
+            bytes.copyMemory(from: UnsafeRawBufferPointer(start: p + i, count: lanes * MemoryLayout<Float>.stride))
+        }
         return v
     }
 
@@ -35,16 +38,17 @@ enum VectorIO {
     @inline(__always)
     static func store(_ v: FloatVector, _ p: UnsafeMutablePointer<Float>, _ i: Int, lanes: Int) {
         if lanes == width { return store(v, p, i) }
-        for k in 0..<lanes { p[i + k] = v[k] }
+        withUnsafeBytes(of: v) { bytes in
+            UnsafeMutableRawPointer(p + i).copyMemory(from: bytes.baseAddress!, byteCount: lanes * MemoryLayout<Float>.stride)
+        }
     }
 
     /// `v` with the lanes at and beyond `lanes` set to 0 (so padding adds nothing to a sum).
     @inline(__always)
     static func keep(_ v: FloatVector, lanes: Int) -> FloatVector {
         if lanes == width { return v }
-        var w = v
-        for k in lanes..<width { w[k] = 0 }
-        return w
+        let index = Int32Vector(0, 1, 2, 3, 4, 5, 6, 7, 8, 9, 10, 11, 12, 13, 14, 15)
+        return Lanes.select(index .< Int32Vector(repeating: Int32(lanes)), v, else: FloatVector())
     }
 
     /// Calls `body(i, lanes)` for the vectors covering `range`: full vectors
@@ -81,13 +85,25 @@ enum Lanes {
         return unsafeBitCast(bits, to: FloatVector.self)
     }
 
+    /// `mask ? a : b` lane by lane, as bit operations (and, and-not, or).
+    ///
+    /// The standard library's `replacing(with:where:)` is written lane by lane; inside
+    /// long kernels the optimizer sometimes turned it back into per-lane branches with
+    /// scalar arithmetic (seen in the huber and smooth_l1 loops on the default x86-64
+    /// target). This form always stays whole-vector. It looks at no value, so NaN
+    /// passes through from whichever side is chosen.
+    @inline(__always)
+    static func select(_ mask: SIMDMask<Int32Vector>, _ a: FloatVector, else b: FloatVector) -> FloatVector {
+        let m = unsafeBitCast(mask, to: UInt32Vector.self)
+        let bits = (unsafeBitCast(a, to: UInt32Vector.self) & m) | (unsafeBitCast(b, to: UInt32Vector.self) & ~m)
+        return unsafeBitCast(bits, to: FloatVector.self)
+    }
+
     /// `sign(v)`: 1, -1, 0 at +-0, and NaN at NaN (deviation 3 of the contract).
     @inline(__always)
     static func sign(_ v: FloatVector) -> FloatVector {
-        var s = FloatVector(repeating: 0)
-        s.replace(with: 1, where: v .> 0)
-        s.replace(with: -1, where: v .< 0)
-        s.replace(with: v, where: v .!= v)  // only NaN differs from itself
-        return s
+        var s = select(v .> 0, FloatVector(repeating: 1), else: FloatVector())
+        s = select(v .< 0, FloatVector(repeating: -1), else: s)
+        return select(v .!= v, v, else: s)  // only NaN differs from itself
     }
 }

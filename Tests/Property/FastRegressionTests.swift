@@ -297,7 +297,7 @@ struct FastRegressionTests {
                 for upstreamKind in 0...1 {
                     offset += 1
                     // The largest lengths once per reduction, to keep debug-mode time small.
-                    if count > 20_000 && upstreamKind == 1 { continue }
+                    if count > 10_000 && upstreamKind == 1 { continue }
                     let failures = try compareEngines(c.with(reduction), count: count, upstreamKind: upstreamKind, seedOffset: offset)
                     #expect(failures.isEmpty, "\(failures.joined(separator: "\n"))")
                 }

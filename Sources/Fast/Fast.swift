@@ -40,7 +40,8 @@ import Foundation
 ///   count must be at least 1 (else an `.option` error). It is a ceiling: the work is cut
 ///   into fixed chunks of `Fast.chunkSize` elements and at most one thread per chunk runs.
 /// - Inputs with fewer than `Fast.parallelThreshold` elements run on the calling thread
-///   (below it, starting threads costs more than it saves; measured, see `Parallel`).
+///   (below it, handing work to other threads costs more than it saves; see
+///   `Fast.parallelThreshold` for what was measured).
 /// - The thread count never changes a result: chunk boundaries do not depend on it, each
 ///   chunk's partial sum is computed the same way whichever thread runs it, and the
 ///   chunk sums are combined by one fixed pairwise tree. Repeated runs and runs with 1, 2,

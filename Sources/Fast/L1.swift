@@ -11,6 +11,9 @@ extension Fast {
     /// - Accuracy: each term carries one rounding (`e`); each gradient element at most
     ///   two (`g/n`, the product; `sign` is exact). A reduction adds the summation error
     ///   of `Fast.termsPerLane` Float terms per lane (see `Fast`), independent of `n`.
+    ///   Measured against Double (uniform x, y in [-3, 3], 10^5 and 2^22 elements,
+    ///   u = 2^-24): terms within 1.0 u, gradient elements within 0.7 u, the mean
+    ///   within 0.3 u.
     /// - Edge cases: NaN in either argument gives NaN in the loss and in both gradients
     ///   (deviation 3: PyTorch's gradient is 0 there); an infinite difference gives an
     ///   infinite term and a gradient of `+-g norm`; equal infinities give NaN. An empty

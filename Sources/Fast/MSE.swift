@@ -11,8 +11,10 @@ extension Fast {
     /// - Accuracy: each term carries at most 3 roundings (`e`, `e*e`; `2e` is exact),
     ///   each gradient element at most 3 (`e`, `g/n`, the product): a relative error of
     ///   at most `3 * 2^-24` per element. A reduction adds the summation error of
-    ///   `Fast.termsPerLane` Float terms per lane (see `Fast`), independent of `n`; the
-    ///   measured norm-wise error against the Double reference is below `2^-24`.
+    ///   `Fast.termsPerLane` Float terms per lane (see `Fast`), independent of `n`.
+    ///   Measured against Double (uniform x, y in [-3, 3], 10^5 and 2^22 elements,
+    ///   u = 2^-24): terms within 3.0 u, gradient elements within 2.4 u, the mean
+    ///   within 0.6 u.
     /// - Edge cases: a NaN in either argument gives NaN in the loss and both gradients;
     ///   an infinite difference gives an infinite term and gradient; a term whose square
     ///   exceeds `Float.greatestFiniteMagnitude` (|e| > ~1.8e19) is +inf even where the

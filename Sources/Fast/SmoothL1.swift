@@ -16,6 +16,9 @@ extension Fast {
     ///   least `|e|/2`); each gradient element at most 5 (`beta`, `e`, `e/beta`, `g/n`, the
     ///   product). Near the kink, `Float(beta)` decides the side; both sides agree there
     ///   to second order. A reduction adds the summation error described in `Fast`.
+    ///   Measured against Double (uniform x, y in [-3, 3], 10^5 and 2^22 elements,
+    ///   u = 2^-24): terms within 2.0 u, gradient elements within 2.0 u, the mean
+    ///   within 0.2 u (beta 1 and 0.35).
     /// - Edge cases: NaN in either argument gives NaN in the loss and both gradients
     ///   (deviation 3, also for `beta == 0`); an infinite difference gives an infinite
     ///   term and a gradient of `+-g norm`. An empty input gives NaN for `mean`, 0 for `sum`.

@@ -190,3 +190,45 @@ struct FastBufferAPITests {
         }
     }
 }
+
+// The reader that weighted kernels use for broadcast `weight` / `pos_weight` operands:
+// every vector it loads must equal the operand expanded by the validated `Broadcast`.
+@Suite("Fast: broadcast operands")
+struct FastBroadcastOperandTests {
+    @Test("loads equal Broadcast.expand for row, column, scalar, identity and general layouts")
+    func loadsMatchExpand() throws {
+        // (operand shape, input shape): per-class weights on the last axis with rows
+        // shorter and longer than a vector, per-row weights ([N, 1]), a scalar, the
+        // identity, and a middle axis (general layout).
+        let cases: [([Int], [Int])] = [
+            ([5], [7, 5]), ([37], [3, 37]), ([16], [4, 16]), ([7, 1], [7, 40]), ([3, 1], [3, 5]),
+            ([], [6, 9]), ([1], [50]), ([4, 33], [4, 33]), ([3, 1], [2, 3, 20]), ([1, 3, 1], [2, 3, 5]), ([0], [2, 0]),
+        ]
+        var rng = SplitMix64(seed: TestSeed.value)
+        for (operandShape, inputShape) in cases {
+            let broadcast = try Broadcast(operandShape, to: inputShape, loss: "test", argument: "weight")
+            let count = operandShape.reduce(1, *), n = inputShape.reduce(1, *)
+            let values = (0..<count).map { _ in Double(rng.float(-2, 2)) }
+            let expected = broadcast.expand(values).map { Float($0) }
+            let operand = BroadcastOperand(values, broadcast)
+            // Vectors starting at every offset of the first 32 elements, then stepping by 16.
+            var mismatches: [String] = [], mismatchCount = 0
+            for start in 0..<min(n, 32) {
+                var i = start
+                while i < n {
+                    let lanes = min(16, n - i)
+                    let v = operand.load(at: i, lanes: lanes)
+                    for k in 0..<16 {
+                        let want: Float = k < lanes ? expected[i + k] : 0
+                        if v[k] != want {
+                            mismatchCount += 1
+                            if mismatches.count < 5 { mismatches.append("element \(i + k) (vector at \(i), lane \(k)) = \(v[k]), expected \(want)") }
+                        }
+                    }
+                    i += 16
+                }
+            }
+            #expect(mismatchCount == 0, "weight \(operandShape) on \(inputShape): \(mismatchCount) mismatched lanes; first: \(mismatches.joined(separator: "; "))")
+        }
+    }
+}

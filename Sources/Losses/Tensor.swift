@@ -21,7 +21,7 @@ public struct Tensor<Scalar> {
     }
 
     /// A scalar tensor (shape `[]`).
-    public init(_ scalar: Scalar) {
+    public init(scalar: Scalar) {
         self.shape = []
         self.scalars = [scalar]
     }

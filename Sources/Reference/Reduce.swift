@@ -73,7 +73,7 @@ func assembleElementwise<T: LossReal>(
 
     var result = LossResult(output: reduction == .none
         ? Tensor(unchecked: shape, all.map(\.value))
-        : Tensor(compensatedSum(all.lazy.map(\.value)) / den))
+        : Tensor(scalar: compensatedSum(all.lazy.map(\.value)) / den))
     if gradients.contains(.input) {
         result.gradInput = Tensor(unchecked: shape, (0..<count).map { all[$0].dInput * g[$0] / den })
     }
@@ -81,4 +81,11 @@ func assembleElementwise<T: LossReal>(
         result.gradTarget = Tensor(unchecked: shape, (0..<count).map { all[$0].dTarget * g[$0] / den })
     }
     return result
+}
+
+/// An optional weight (`weight`, `pos_weight`) converted to `T` and repeated to the
+/// input's shape by the broadcast its validation returned; nil when either is absent.
+func expandWeight<T: LossReal>(_ weight: Tensor<Double>?, _ broadcast: Broadcast?) -> [T]? {
+    guard let weight, let broadcast else { return nil }
+    return broadcast.expand(weight.scalars.map { T($0) })
 }

@@ -6,7 +6,7 @@ import FastLosses
 // by a fixed tree. These sizes span several chunks and reach the parallel threshold.
 
 /// Every bit of a result, for exact comparison (NaN payloads included).
-struct ResultBits: Equatable, CustomStringConvertible {
+struct FastResultBits: Equatable, CustomStringConvertible {
     let output: [UInt32]
     let gradInput: [UInt32]?
     let gradTarget: [UInt32]?
@@ -18,7 +18,7 @@ struct ResultBits: Equatable, CustomStringConvertible {
     }
 
     /// The first difference from `other`, for failure messages.
-    func firstDifference(from other: ResultBits) -> String {
+    func firstDifference(from other: FastResultBits) -> String {
         func first(_ a: [UInt32]?, _ b: [UInt32]?, _ name: String) -> String? {
             guard let a, let b else { return a == nil && b == nil ? nil : "\(name): present in one result only" }
             guard let i = a.indices.first(where: { $0 < b.count && a[$0] != b[$0] }) else {
@@ -49,21 +49,21 @@ struct DeterminismTests {
         }
     }
 
-    @Test("threads 1, 2, 3, 8 and repeated runs give identical bits", arguments: RegressionCase.all)
-    func threadCounts(_ base: RegressionCase) throws {
+    @Test("threads 1, 2, 3, 8 and repeated runs give identical bits", arguments: FastRegressionCase.all)
+    func threadCounts(_ base: FastRegressionCase) throws {
         for (k, n) in Self.sizes.enumerated() {
             if k == 1, case .mse = base {} else if k == 1 { continue }
-            var rng = SplitMix64(seed: TestSeed.value &+ UInt64(n))
-            let (xs, ys) = makeInputs(count: n, kink: base.kink, rng: &rng)
+            var rng = FastSplitMix64(seed: FastTestSeed.value &+ UInt64(n))
+            let (xs, ys) = fastRegressionInputs(count: n, kink: base.kink, rng: &rng)
             let x = try Tensor(shape: [n], scalars: xs), y = try Tensor(shape: [n], scalars: ys)
             let upstreamNone = try Tensor(shape: [n], scalars: (0..<n).map { _ in rng.float(-2, 2) })
             for reduction in [Reduction.none, .sum, .mean] {
                 let c = base.with(reduction)
-                let upstream = reduction == .none ? upstreamNone : Tensor(Float(0.75))
-                let single = ResultBits(try c.fast(x, y, upstream: upstream, threads: 1))
+                let upstream = reduction == .none ? upstreamNone : Tensor(scalar: Float(0.75))
+                let single = FastResultBits(try c.fast(x, y, upstream: upstream, threads: 1))
                 for threads in [2, 3, 8, 2] {  // 2 again: a repeated run
-                    let other = ResultBits(try c.fast(x, y, upstream: upstream, threads: threads))
-                    #expect(other == single, "\(c) n=\(n) threads=\(threads) vs 1: \(other.firstDifference(from: single)) \(TestSeed.describe())")
+                    let other = FastResultBits(try c.fast(x, y, upstream: upstream, threads: threads))
+                    #expect(other == single, "\(c) n=\(n) threads=\(threads) vs 1: \(other.firstDifference(from: single)) \(FastTestSeed.describe())")
                 }
             }
         }
@@ -72,12 +72,12 @@ struct DeterminismTests {
     @Test("the default thread count gives the same bits as one thread")
     func defaultThreads() throws {
         let n = Self.sizes[0]
-        var rng = SplitMix64(seed: TestSeed.value)
-        let (xs, ys) = makeInputs(count: n, kink: 1, rng: &rng)
+        var rng = FastSplitMix64(seed: FastTestSeed.value)
+        let (xs, ys) = fastRegressionInputs(count: n, kink: 1, rng: &rng)
         let x = try Tensor(shape: [n], scalars: xs), y = try Tensor(shape: [n], scalars: ys)
-        let c = RegressionCase.huber(HuberLoss(reduction: .mean))
-        let one = ResultBits(try c.fast(x, y, upstream: nil, threads: 1))
-        let all = ResultBits(try c.fast(x, y, upstream: nil, threads: nil))
+        let c = FastRegressionCase.huber(HuberLoss(reduction: .mean))
+        let one = FastResultBits(try c.fast(x, y, upstream: nil, threads: 1))
+        let all = FastResultBits(try c.fast(x, y, upstream: nil, threads: nil))
         #expect(all == one, "huber mean n=\(n) default threads vs 1: \(all.firstDifference(from: one))")
     }
 }

@@ -7,7 +7,7 @@ import FastLosses
 @Suite("Fast: buffer entry points")
 struct FastBufferAPITests {
     /// Runs `c` over fresh buffers of the given lengths and returns the error, if any.
-    func bufferCall(_ c: RegressionCase, shape: [Int], input: Int, target: Int, upstream: Int?,
+    func bufferCall(_ c: FastRegressionCase, shape: [Int], input: Int, target: Int, upstream: Int?,
                     output: Int, gradInput: Int?, gradTarget: Int?, threads: Int? = nil) -> LossError? {
         let x = [Float](repeating: 1, count: input), y = [Float](repeating: 0, count: target)
         let u = upstream.map { [Float](repeating: 1, count: $0) }
@@ -40,8 +40,8 @@ struct FastBufferAPITests {
         return failure
     }
 
-    @Test("a buffer shorter or longer than the shape implies is a shape error naming it", arguments: RegressionCase.all)
-    func wrongLengths(_ base: RegressionCase) {
+    @Test("a buffer shorter or longer than the shape implies is a shape error naming it", arguments: FastRegressionCase.all)
+    func wrongLengths(_ base: FastRegressionCase) {
         let shape = [2, 3], n = 6
         for reduction in [Reduction.none, .mean, .sum] {
             let c = base.with(reduction)
@@ -69,7 +69,7 @@ struct FastBufferAPITests {
 
     @Test("threads < 1 is an option error; options are validated as in the reference")
     func badOptions() {
-        let c = RegressionCase.mse(MSELoss())
+        let c = FastRegressionCase.mse(MSELoss())
         let error = bufferCall(c, shape: [4], input: 4, target: 4, upstream: nil, output: 1, gradInput: nil, gradTarget: nil, threads: 0)
         #expect(error?.kind == .option && error?.message.contains("threads") == true, "threads = 0: \(error?.description ?? "no error")")
         let huber = bufferCall(.huber(HuberLoss(delta: 0)), shape: [4], input: 4, target: 4, upstream: nil, output: 1, gradInput: nil, gradTarget: nil)
@@ -82,10 +82,10 @@ struct FastBufferAPITests {
     func tensorShapeErrors() throws {
         let x = try Tensor<Float>(shape: [2, 3], scalars: Array(repeating: 1, count: 6))
         let y = try Tensor<Float>(shape: [3, 2], scalars: Array(repeating: 1, count: 6))
-        for c in RegressionCase.all {
+        for c in FastRegressionCase.all {
             #expect(throws: LossError.self, "\(c): target shape [3, 2] vs input [2, 3]") { try c.fast(x, y, upstream: nil) }
             do {
-                _ = try c.with(.none).fast(x, x, upstream: Tensor<Float>(1))
+                _ = try c.with(.none).fast(x, x, upstream: Tensor<Float>(scalar: 1))
                 Issue.record("\(c): upstream of shape [] for reduction none was accepted")
             } catch {
                 #expect(error.kind == .shape && error.message.contains("upstream"), "\(c): \(error)")
@@ -103,7 +103,7 @@ struct FastBufferAPITests {
     func emptyBuffers() throws {
         let empty = UnsafeBufferPointer<Float>(start: nil, count: 0)
         let emptyOut = UnsafeMutableBufferPointer<Float>(start: nil, count: 0)
-        for c in RegressionCase.all {
+        for c in FastRegressionCase.all {
             var one: [Float] = [7]
             try one.withUnsafeMutableBufferPointer { out throws(LossError) in
                 try c.with(.sum).fast(empty, empty, shape: [0, 4], upstream: nil,
@@ -122,10 +122,10 @@ struct FastBufferAPITests {
     @Test("value-only calls skip gradient work; each gradient is computed only when asked")
     func valueOnly() throws {
         let n = 1000
-        var rng = SplitMix64(seed: TestSeed.value)
-        let (xs, ys) = makeInputs(count: n, kink: 1, rng: &rng)
+        var rng = FastSplitMix64(seed: FastTestSeed.value)
+        let (xs, ys) = fastRegressionInputs(count: n, kink: 1, rng: &rng)
         let x = Tensor<Float>(xs), y = Tensor<Float>(ys)
-        for c in RegressionCase.all {
+        for c in FastRegressionCase.all {
             for reduction in [Reduction.none, .mean] {
                 let c = c.with(reduction)
                 let value = try c.fast(x, y, upstream: nil, gradients: .none)
@@ -136,14 +136,14 @@ struct FastBufferAPITests {
                 #expect(input.gradInput != nil && input.gradTarget == nil, "\(c): .input should return gradInput only")
                 #expect(target.gradInput == nil && target.gradTarget != nil, "\(c): .target should return gradTarget only")
                 // The value does not depend on which gradients were computed.
-                #expect(ResultBits(value).output == ResultBits(all).output, "\(c): value-only output differs from the fused one")
+                #expect(FastResultBits(value).output == FastResultBits(all).output, "\(c): value-only output differs from the fused one")
                 #expect(input.gradInput?.scalars.map(\.bitPattern) == all.gradInput?.scalars.map(\.bitPattern), "\(c): gradInput alone differs")
                 #expect(target.gradTarget?.scalars.map(\.bitPattern) == all.gradTarget?.scalars.map(\.bitPattern), "\(c): gradTarget alone differs")
             }
         }
         // Over buffers: only the target gradient, into a buffer; the output is the
         // value-only call's and the gradient the fused call's.
-        let full = try RegressionCase.mse(MSELoss()).fast(x, y, upstream: nil, gradients: .all)
+        let full = try FastRegressionCase.mse(MSELoss()).fast(x, y, upstream: nil, gradients: .all)
         var out: [Float] = [.nan], gt = [Float](repeating: .nan, count: n)
         try xs.withUnsafeBufferPointer { xb throws(LossError) in
             try ys.withUnsafeBufferPointer { yb throws(LossError) in
@@ -158,11 +158,11 @@ struct FastBufferAPITests {
         #expect(gt.map(\.bitPattern) == full.gradTarget?.scalars.map(\.bitPattern), "mse over buffers: gradTarget alone differs from the fused call's")
     }
 
-    @Test("the tensor and buffer entry points give identical bits", arguments: RegressionCase.all)
-    func tensorMatchesBuffers(_ base: RegressionCase) throws {
+    @Test("the tensor and buffer entry points give identical bits", arguments: FastRegressionCase.all)
+    func tensorMatchesBuffers(_ base: FastRegressionCase) throws {
         let n = 3 * 257  // several blocks and a partial vector
-        var rng = SplitMix64(seed: TestSeed.value &+ 99)
-        let (xs, ys) = makeInputs(count: n, kink: base.kink, rng: &rng)
+        var rng = FastSplitMix64(seed: FastTestSeed.value &+ 99)
+        let (xs, ys) = fastRegressionInputs(count: n, kink: base.kink, rng: &rng)
         let shape = [3, 257]
         for reduction in [Reduction.none, .sum, .mean] {
             let c = base.with(reduction)
@@ -204,7 +204,7 @@ struct FastBroadcastOperandTests {
             ([5], [7, 5]), ([37], [3, 37]), ([16], [4, 16]), ([7, 1], [7, 40]), ([3, 1], [3, 5]),
             ([], [6, 9]), ([1], [50]), ([4, 33], [4, 33]), ([3, 1], [2, 3, 20]), ([1, 3, 1], [2, 3, 5]), ([0], [2, 0]),
         ]
-        var rng = SplitMix64(seed: TestSeed.value)
+        var rng = FastSplitMix64(seed: FastTestSeed.value)
         for (operandShape, inputShape) in cases {
             let broadcast = try Broadcast(operandShape, to: inputShape, loss: "test", argument: "weight")
             let count = operandShape.reduce(1, *), n = inputShape.reduce(1, *)

@@ -28,12 +28,9 @@ import ReferenceLosses
 //   the norm-wise relative bound for a sum of non-negative terms (here sum|l_i| = |S|).
 // - Results in the subnormal range may err by an absolute 2^-150 per rounding: every
 //   comparison allows an absolute floor of 8 * 2^-150 = 2^-147.
-//
-// The reference for l1, huber and smooth_l1 is being written in parallel; until it is in
-// main these tests use the same formulas evaluated inline in Double (`DoubleFormula`).
 
-/// SplitMix64: a tiny seeded generator (Steele, Lea and Flood), enough for test data.
-struct SplitMix64: RandomNumberGenerator {
+/// FastSplitMix64: a tiny seeded generator (Steele, Lea and Flood), enough for test data.
+struct FastSplitMix64: RandomNumberGenerator {
     private var state: UInt64
     init(seed: UInt64) { state = seed }
     mutating func next() -> UInt64 {
@@ -51,7 +48,7 @@ struct SplitMix64: RandomNumberGenerator {
 
 /// The seed of the randomized tests: `LOSS_SEED` (decimal or 0x-hex) if set, else a
 /// fixed default. Every failure message prints it; rerun with `LOSS_SEED=<seed>`.
-enum TestSeed {
+enum FastTestSeed {
     static let value: UInt64 = {
         if let text = ProcessInfo.processInfo.environment["LOSS_SEED"] {
             if text.hasPrefix("0x"), let v = UInt64(text.dropFirst(2), radix: 16) { return v }
@@ -65,7 +62,7 @@ enum TestSeed {
 }
 
 /// The four regression losses with their options, as the tests run them.
-enum RegressionCase: CustomStringConvertible, Sendable {
+enum FastRegressionCase: CustomStringConvertible, Sendable {
     case mse(MSELoss)
     case l1(L1Loss)
     case huber(HuberLoss)
@@ -99,7 +96,7 @@ enum RegressionCase: CustomStringConvertible, Sendable {
         }
     }
 
-    func with(_ reduction: Reduction) -> RegressionCase {
+    func with(_ reduction: Reduction) -> FastRegressionCase {
         switch self {
         case .mse(var l): l.reduction = reduction; return .mse(l)
         case .l1(var l): l.reduction = reduction; return .l1(l)
@@ -109,7 +106,7 @@ enum RegressionCase: CustomStringConvertible, Sendable {
     }
 
     /// Every loss with default and non-default options.
-    static let all: [RegressionCase] = [
+    static let all: [FastRegressionCase] = [
         .mse(MSELoss()), .l1(L1Loss()),
         .huber(HuberLoss()), .huber(HuberLoss(delta: 0.35)), .huber(HuberLoss(delta: 2.5)),
         .smoothL1(SmoothL1Loss()), .smoothL1(SmoothL1Loss(beta: 0.35)), .smoothL1(SmoothL1Loss(beta: 0)),
@@ -135,59 +132,19 @@ enum RegressionCase: CustomStringConvertible, Sendable {
         }
     }
 
-    /// The Double result on the same values: the reference where it exists in this
-    /// branch, else `DoubleFormula`.
+    /// The Double reference's result on the same values.
     func reference(_ x: Tensor<Double>, _ y: Tensor<Double>, upstream: Tensor<Double>?) throws(LossError) -> LossResult<Double> {
         switch self {
         case .mse(let l): try Reference.evaluate(l, input: x, target: y, upstream: upstream, gradients: .all)
-        case .l1, .huber, .smoothL1: try DoubleFormula.evaluate(self, x, y, upstream: upstream)
+        case .l1(let l): try Reference.evaluate(l, input: x, target: y, upstream: upstream, gradients: .all)
+        case .huber(let l): try Reference.evaluate(l, input: x, target: y, upstream: upstream, gradients: .all)
+        case .smoothL1(let l): try Reference.evaluate(l, input: x, target: y, upstream: upstream, gradients: .all)
         }
-    }
-}
-
-/// The contract's formulas for l1, huber and smooth_l1 in Double (SEMANTICS.md), an
-/// independent oracle until the reference versions land in main.
-enum DoubleFormula {
-    static func evaluate(_ c: RegressionCase, _ x: Tensor<Double>, _ y: Tensor<Double>, upstream: Tensor<Double>?) throws(LossError) -> LossResult<Double> {
-        var values: [Double] = [], derivatives: [Double] = []
-        for i in 0..<x.count {
-            let e = x[flat: i] - y[flat: i], a = abs(e)
-            let sign: Double = e.isNaN ? .nan : (e > 0 ? 1 : (e < 0 ? -1 : 0))
-            switch c {
-            case .mse:
-                values.append(e * e); derivatives.append(2 * e)
-            case .l1:
-                values.append(a); derivatives.append(sign)
-            case .huber(let l):
-                if a < l.delta { values.append(0.5 * e * e); derivatives.append(e) }
-                else { values.append(l.delta * (a - 0.5 * l.delta)); derivatives.append(l.delta * sign) }
-            case .smoothL1(let l):
-                if a < l.beta { values.append(0.5 * e * e / l.beta); derivatives.append(e / l.beta) }
-                else { values.append(a - 0.5 * l.beta); derivatives.append(sign) }
-            }
-        }
-        let n = x.count
-        if c.reduction == .none {
-            let g = upstream?.scalars ?? Array(repeating: 1, count: n)
-            let gi = (0..<n).map { derivatives[$0] * g[$0] }
-            return LossResult(output: try Tensor(shape: x.shape, scalars: values),
-                              gradInput: try Tensor(shape: x.shape, scalars: gi),
-                              gradTarget: try Tensor(shape: x.shape, scalars: gi.map { -$0 }))
-        }
-        let den = c.reduction == .mean ? Double(n) : 1
-        let g = upstream?.scalars[0] ?? 1
-        // Sorted by magnitude, then summed: relative error about n * 2^-53 at worst, far
-        // below Float's, enough for an oracle.
-        let sum = values.sorted { abs($0) < abs($1) }.reduce(0, +)
-        let gi = derivatives.map { $0 * g / den }
-        return LossResult(output: Tensor(sum / den),
-                          gradInput: try Tensor(shape: x.shape, scalars: gi),
-                          gradTarget: try Tensor(shape: x.shape, scalars: gi.map { -$0 }))
     }
 }
 
 /// Norm-wise comparison of Float results with Double ones, with readable reports.
-enum Compare {
+enum FastCompare {
     /// Float's unit roundoff.
     static let u = Double(Float.ulpOfOne) / 2
     /// Per element term and gradient element (derivation at the top of this file).
@@ -229,7 +186,7 @@ enum Compare {
 
 /// Inputs for one case: uniform values, with some elements placed exactly on, just
 /// inside and just outside the kink (and on x == y).
-func makeInputs(count: Int, kink: Double?, rng: inout SplitMix64) -> (x: [Float], y: [Float]) {
+func fastRegressionInputs(count: Int, kink: Double?, rng: inout FastSplitMix64) -> (x: [Float], y: [Float]) {
     var x: [Float] = [], y: [Float] = []
     x.reserveCapacity(count); y.reserveCapacity(count)
     let k = kink.map { Float($0) }
@@ -252,9 +209,9 @@ func makeInputs(count: Int, kink: Double?, rng: inout SplitMix64) -> (x: [Float]
 }
 
 /// Runs one case through both engines and returns the failures (empty: passed).
-func compareEngines(_ c: RegressionCase, count: Int, upstreamKind: Int, seedOffset: UInt64) throws -> [String] {
-    var rng = SplitMix64(seed: TestSeed.value &+ seedOffset)
-    let (xs, ys) = makeInputs(count: count, kink: c.kink, rng: &rng)
+func fastCompareEngines(_ c: FastRegressionCase, count: Int, upstreamKind: Int, seedOffset: UInt64) throws -> [String] {
+    var rng = FastSplitMix64(seed: FastTestSeed.value &+ seedOffset)
+    let (xs, ys) = fastRegressionInputs(count: count, kink: c.kink, rng: &rng)
     let shape = [count]
     let outputShape = c.reduction == .none ? shape : []
     var upstream: Tensor<Float>? = nil
@@ -265,21 +222,21 @@ func compareEngines(_ c: RegressionCase, count: Int, upstreamKind: Int, seedOffs
     let x = try Tensor(shape: shape, scalars: xs), y = try Tensor(shape: shape, scalars: ys)
     let fast = try c.fast(x, y, upstream: upstream)
     let ref = try c.reference(x.map(Double.init), y.map(Double.init), upstream: upstream?.map(Double.init))
-    let label = "\(c) n=\(count) upstream=\(upstream == nil ? "nil" : "random") \(TestSeed.describe(seedOffset))"
+    let label = "\(c) n=\(count) upstream=\(upstream == nil ? "nil" : "random") \(FastTestSeed.describe(seedOffset))"
 
     var failures: [String] = []
     if c.reduction == .none {
-        if let f = Compare.check("\(label) output", fast: fast.output.scalars, ref: ref.output.scalars, bound: Compare.perTerm) { failures.append(f) }
+        if let f = FastCompare.check("\(label) output", fast: fast.output.scalars, ref: ref.output.scalars, bound: FastCompare.perTerm) { failures.append(f) }
     } else {
         // The scale of a reduction's error: sum |l_i| / den, from the unreduced reference.
         let terms = try c.with(.none).reference(x.map(Double.init), y.map(Double.init), upstream: nil).output.scalars
         let den = c.reduction == .mean ? Double(count) : 1
         let scale = terms.reduce(0) { $0 + abs($1) } / den
-        if let f = Compare.check("\(label) output", fast: fast.output.scalars, ref: ref.output.scalars,
-                                 bound: Compare.perTerm + Compare.reductionBound, scale: scale) { failures.append(f) }
+        if let f = FastCompare.check("\(label) output", fast: fast.output.scalars, ref: ref.output.scalars,
+                                 bound: FastCompare.perTerm + FastCompare.reductionBound, scale: scale) { failures.append(f) }
     }
-    if let f = Compare.check("\(label) gradInput", fast: fast.gradInput?.scalars ?? [], ref: ref.gradInput?.scalars ?? [], bound: Compare.perTerm) { failures.append(f) }
-    if let f = Compare.check("\(label) gradTarget", fast: fast.gradTarget?.scalars ?? [], ref: ref.gradTarget?.scalars ?? [], bound: Compare.perTerm) { failures.append(f) }
+    if let f = FastCompare.check("\(label) gradInput", fast: fast.gradInput?.scalars ?? [], ref: ref.gradInput?.scalars ?? [], bound: FastCompare.perTerm) { failures.append(f) }
+    if let f = FastCompare.check("\(label) gradTarget", fast: fast.gradTarget?.scalars ?? [], ref: ref.gradTarget?.scalars ?? [], bound: FastCompare.perTerm) { failures.append(f) }
     return failures
 }
 
@@ -289,8 +246,8 @@ struct FastRegressionTests {
     static let lengths = [0, 1, 15, 16, 17, 31, 255, 256, 257, 4095, 4097, (1 << 14) - 1, (1 << 14) + 1, 100_003]
 
     @Test("every loss, option, reduction and length; upstream nil and random",
-          arguments: RegressionCase.all)
-    func randomCases(_ c: RegressionCase) throws {
+          arguments: FastRegressionCase.all)
+    func randomCases(_ c: FastRegressionCase) throws {
         var offset: UInt64 = 0
         for reduction in [Reduction.none, .sum, .mean] {
             for count in Self.lengths {
@@ -298,7 +255,7 @@ struct FastRegressionTests {
                     offset += 1
                     // The largest lengths once per reduction, to keep debug-mode time small.
                     if count > 10_000 && upstreamKind == 1 { continue }
-                    let failures = try compareEngines(c.with(reduction), count: count, upstreamKind: upstreamKind, seedOffset: offset)
+                    let failures = try fastCompareEngines(c.with(reduction), count: count, upstreamKind: upstreamKind, seedOffset: offset)
                     #expect(failures.isEmpty, "\(failures.joined(separator: "\n"))")
                 }
             }
@@ -307,11 +264,11 @@ struct FastRegressionTests {
 
     @Test("rank-0 and multi-dimensional shapes behave as flat")
     func shapes() throws {
-        for c in RegressionCase.all {
+        for c in FastRegressionCase.all {
             for shape in [[], [3, 5], [2, 3, 4], [1, 0, 3]] as [[Int]] {
                 let n = shape.reduce(1, *)
-                var rng = SplitMix64(seed: TestSeed.value &+ UInt64(n))
-                let (xs, ys) = makeInputs(count: n, kink: c.kink, rng: &rng)
+                var rng = FastSplitMix64(seed: FastTestSeed.value &+ UInt64(n))
+                let (xs, ys) = fastRegressionInputs(count: n, kink: c.kink, rng: &rng)
                 let x = try Tensor(shape: shape, scalars: xs), y = try Tensor(shape: shape, scalars: ys)
                 for reduction in [Reduction.none, .sum, .mean] {
                     let shaped = try c.with(reduction).fast(x, y, upstream: nil)
@@ -337,20 +294,20 @@ struct FastRegressionTests {
             for e in [k, k.nextUp, k.nextDown] { xs += [e, -e]; ys += [0, 0] }
         }
         let x = Tensor<Float>(xs), y = Tensor<Float>(ys)
-        for base in RegressionCase.all {
+        for base in FastRegressionCase.all {
             for reduction in [Reduction.none, .sum, .mean] {
                 let c = base.with(reduction)
-                let upstream: Tensor<Float>? = reduction == .none ? nil : Tensor(Float(0.5))
+                let upstream: Tensor<Float>? = reduction == .none ? nil : Tensor(scalar: Float(0.5))
                 let fast = try c.fast(x, y, upstream: upstream)
                 let ref = try c.reference(x.map(Double.init), y.map(Double.init), upstream: upstream?.map(Double.init))
                 let label = "\(c) special values"
-                // A reduction over NaN is NaN; over +inf (without NaN) +inf: Compare checks places.
+                // A reduction over NaN is NaN; over +inf (without NaN) +inf: FastCompare checks places.
                 let scale = reduction == .none ? nil : Optional(ref.output.scalars[0].magnitude)
                 for (what, f, r) in [("output", fast.output.scalars, ref.output.scalars),
                                      ("gradInput", fast.gradInput!.scalars, ref.gradInput!.scalars),
                                      ("gradTarget", fast.gradTarget!.scalars, ref.gradTarget!.scalars)] {
-                    let failure = Compare.check("\(label) \(what)", fast: f, ref: r,
-                                                bound: Compare.perTerm + (what == "output" ? Compare.reductionBound : 0),
+                    let failure = FastCompare.check("\(label) \(what)", fast: f, ref: r,
+                                                bound: FastCompare.perTerm + (what == "output" ? FastCompare.reductionBound : 0),
                                                 scale: what == "output" ? scale : nil)
                     #expect(failure == nil, "\(failure ?? "")")
                 }
@@ -361,7 +318,7 @@ struct FastRegressionTests {
     @Test("l1 and smooth_l1(beta: 0): gradient 0 at e = 0 and NaN at a NaN difference (deviation 3)")
     func signAtZeroAndNaN() throws {
         let x = Tensor<Float>([0, -0.0, .nan, 2]), y = Tensor<Float>([0, 0, 0, .nan])
-        for c in [RegressionCase.l1(L1Loss(reduction: .none)), .smoothL1(SmoothL1Loss(reduction: .none, beta: 0))] {
+        for c in [FastRegressionCase.l1(L1Loss(reduction: .none)), .smoothL1(SmoothL1Loss(reduction: .none, beta: 0))] {
             let r = try c.fast(x, y, upstream: nil)
             let g = r.gradInput!.scalars
             // sign(0) = 0: minimum-norm subgradient; sign(NaN) = NaN.
@@ -372,7 +329,7 @@ struct FastRegressionTests {
 
     @Test("empty input: mean is NaN, sum is 0, none is empty")
     func emptyInput() throws {
-        for c in RegressionCase.all {
+        for c in FastRegressionCase.all {
             let x = try Tensor<Float>(shape: [0], scalars: [])
             let mean = try c.with(.mean).fast(x, x, upstream: nil)
             let sum = try c.with(.sum).fast(x, x, upstream: nil)
@@ -396,6 +353,6 @@ struct FastRegressionTests {
         let result = try Fast.evaluate(MSELoss(reduction: .sum), input: x, target: y)
         let exact = Double(n) * t
         let error = abs(Double(result.output.scalars[0]) - exact) / exact
-        #expect(error <= Compare.reductionBound, "mse sum of \(n) equal terms: \(result.output.scalars[0]) vs \(exact), relative error \(error) > \(Compare.reductionBound)")
+        #expect(error <= FastCompare.reductionBound, "mse sum of \(n) equal terms: \(result.output.scalars[0]) vs \(exact), relative error \(error) > \(FastCompare.reductionBound)")
     }
 }

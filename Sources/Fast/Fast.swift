@@ -27,8 +27,7 @@ import Foundation
 ///    gradient buffers) hold the shape's element count, the output and the upstream hold
 ///    the output's count (the count for `.none`, 1 for `sum`/`mean`). A shorter or longer
 ///    buffer is a `.shape` error naming it. Empty buffers may have a nil base address.
-///    Buffers must not overlap, except that nothing is read after it is written at the
-///    same index (so passing the input as `gradInput` works, but is not promised).
+///    Output and gradient buffers must not overlap each other or the inputs.
 ///    The tensor entry points call the buffer entry points.
 ///
 /// `upstream` is the gradient flowing into the output, of the output's shape (nil: ones);
@@ -56,4 +55,15 @@ import Foundation
 /// `mean` divides the Double sum by `n` and rounds once to Float; the gradient's scale
 /// `g / n` is computed in Double and rounded once, so each gradient element carries two
 /// roundings more than its derivative term.
+///
+/// ## Inside
+///
+/// `Support/` holds the machinery every loss shares: `Chunks` and `Parallel` (fixed
+/// chunks on several threads, partial sums combined by a fixed pairwise tree),
+/// `BlockedSum` (Float lane partials moved to Double every `Fast.termsPerLane` vectors),
+/// `VectorIO` and `Lanes` (loads and stores of whole and partial vectors, whole-vector
+/// selects), `BufferCheck`, `BroadcastOperand` (broadcast weights), and the elementwise
+/// driver (`ElementwiseKernel`, `Fast.evaluateElementwise`, `Fast.evaluateTensors`). A
+/// loss file holds its two public entry points and its kernel: the loss's value and
+/// derivatives at 16 elements.
 public enum Fast {}

@@ -3,6 +3,24 @@
 /// buffers, chunks and threads, the fused loop that writes the unreduced values or
 /// accumulates their sum, the gradient scaling by the upstream gradient and the
 /// reduction's denominator, and the tensor entry point on top of the buffer one.
+//
+// Adding a loss:
+// - Elementwise (bce, bce_with_logits, kl_div, poisson_nll): a kernel struct holding its
+//   options as FloatVector constants and its broadcast operands (`BroadcastOperand`,
+//   read with `load(at: index, lanes: lanes)` and multiplied into value and
+//   derivatives); the two entry points exactly as in MSE.swift, with `denominator` the
+//   mean's (the element count, or `KLDivLoss.batchSize` for batchmean). Value checks
+//   such as bce's [0, 1] domain run before `evaluateElementwise`. A kernel's padding
+//   lanes get input and target 0; their values are discarded, so a loss that is not 0
+//   at (0, 0) (poisson_nll) needs nothing special.
+// - gaussian_nll: a third operand with its own gradient; extend `ElementwiseStreams`
+//   and `ElementTerms` with it rather than writing a second loop.
+// - Row-wise (cross_entropy, nll): chunks of whole rows,
+//   `Chunks(count: layout.rows, size: max(1, Fast.chunkSize / layout.classes))`, and
+//   `Parallel.sum` over a `SIMD2<Double>` partial (loss sum, weight sum). The weighted
+//   mean's denominator is needed before the gradient is written: a cheap first
+//   `Parallel.sum` over the targets gives it. Chunk boundaries depend only on the row
+//   count and C, so the same determinism argument holds.
 
 /// The value and the derivatives of an elementwise loss at 16 elements.
 struct ElementTerms {

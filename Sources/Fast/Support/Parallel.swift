@@ -16,14 +16,16 @@ extension Fast {
 
     /// Inputs with fewer elements than this run on the calling thread.
     ///
-    /// 2^16 elements: one thread does mse value + gradient on them in about 16 us
-    /// (0.22-0.25 ns per element while the data is in cache, measured), several times
-    /// the few microseconds it takes to hand work to a second thread, so a second
-    /// thread can save most of half the time from here on. The exact crossover could
-    /// not be measured on the shared development machine: with other jobs keeping both
-    /// cores busy, `concurrentPerform` over two workers ran them one after the other at
-    /// every size. Below 4 chunks, splitting would also balance poorly.
-    public static let parallelThreshold = 1 << 16
+    /// 2^18 elements, where a second thread started to pay on the (shared, 2-core)
+    /// development machine. Measured, release build, mse value + gradient over buffers,
+    /// median times, 1 thread vs 2 threads (with the threshold then at 2^16):
+    /// 2^16: 25 vs 36 us; 2^17: 47 vs 60 us; 2^18: 95 vs 91 us; 2^19: 210 vs 146 us;
+    /// 2^20: 600 vs 275 us. Handing work to a second thread took
+    /// tens of microseconds there (two 20-us work items in `concurrentPerform` took
+    /// 40 us, two 50-us items 70-80 us), because other jobs kept both cores busy; on an
+    /// idle machine threads may pay from a smaller size, so this errs on the side of
+    /// not slowing small calls down.
+    public static let parallelThreshold = 1 << 18
 
     /// The thread ceiling for a call: `requested`, or the active processor count.
     static func threadCount(_ requested: Int?, loss: String) throws(LossError) -> Int {

@@ -132,7 +132,7 @@ extension Reference {
     }
 
     /// `log_softmax` of row `row` of a class-dimension input: `logp[c] = (x_c - m) - log(s)`
-    /// with `m = max_c x_c` and `s = sum_c exp(x_c - m)`.
+    /// with `m = max_c x_c` and `s = sum_c exp(x_c - m) = 1 + rest`, `log(s) = log1p(rest)`.
     ///
     /// This is `x_c - lse`, `lse = m + log(s)`, evaluated without rounding `m + log(s)`
     /// first (which would cost an ulp of `m` when the logits are large). `-inf` logits give
@@ -143,7 +143,14 @@ extension Reference {
         let logits = (0..<layout.classes).map { x[layout.inputOffset(row: row, classIndex: $0)] }
         let m = logits.dropFirst().reduce(logits[0], T.maximum)
         let shifted = logits.map { $0 - m }
-        let logSum = T.log(compensatedSum(shifted.lazy.map(T.exp)))
+        // s = 1 + rest, where the 1 is exp(0) of the (first) maximal logit: log(s) as
+        // log1p(rest) keeps full relative accuracy when the row is one-hot to working
+        // precision (rest ~ 1e-20 gives a loss of ~1e-20, not 0).
+        guard let top = shifted.firstIndex(where: { $0 == .zero }) else {
+            return shifted.map { _ in T.nan }  // m is NaN or +-inf: the row is NaN, as PyTorch
+        }
+        let rest = compensatedSum(shifted.indices.lazy.filter { $0 != top }.map { T.exp(shifted[$0]) })
+        let logSum = T.log1p(rest)
         return shifted.map { $0 - logSum }
     }
 }

@@ -502,3 +502,19 @@ enum ClassCheck {
         }
     }
 }
+
+@Suite("Reference: cross_entropy on rows one-hot to working precision")
+struct CrossEntropyConfidentRowTests {
+    @Test func lossKeepsFullRelativeAccuracy() throws {
+        // logits [0, -50], target 0: loss = log(1 + e^-50) = e^-50 - e^-100/2 + ... ;
+        // e^-50 = 1.9287498479639178e-22 (mpmath), and e^-100 is 1e-22 times smaller, so the
+        // loss equals e^-50 to Double precision. The old log(1 + e^-50) rounded it to 0.
+        let r = try Reference.evaluate(CrossEntropyLoss(), input: Tensor([0.0, -50]), target: Tensor<Int>(scalar: 0), gradients: .input)
+        let expected = 1.9287498479639178e-22
+        #expect(abs(r.output.scalars[0] - expected) <= 4 * Double.ulpOfOne * expected, "loss \(r.output.scalars[0]) vs \(expected)")
+        // d/dx = p - onehot: p_0 - 1 = -e^-50/(1 + e^-50) ~ -e^-50; p_1 = e^-50/(1 + e^-50) ~ e^-50.
+        let g = try #require(r.gradInput).scalars
+        #expect(abs(g[0] + expected) <= 4 * Double.ulpOfOne * expected, "grad[0] \(g[0])")
+        #expect(abs(g[1] - expected) <= 4 * Double.ulpOfOne * expected, "grad[1] \(g[1])")
+    }
+}

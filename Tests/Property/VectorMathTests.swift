@@ -92,7 +92,30 @@ private let kernels: [Kernel] = [
             [-1, -1 / 3, 1 / 3, 0.5, -0.5, 0x1p24, 0x1p25, 0x1p126, -0.999, 0.38249433]
         ).flatMap(around),
         fastRanges: [-1...1, -0x1p-10...0x1p-10, 0.3333...0.5, -0.9999...(-0.5), 1...0x1p30]),
+    // The logistic functions: bounds set from their parts (see scripts/check-vector-math);
+    // references are the same formulas in Double, which lose nothing there.
+    Kernel(
+        name: "sigmoid", bound: 3,
+        vector: { VectorMath.sigmoid($0) }, scalar: { VectorMath.sigmoid($0) },
+        reference: { $0 >= 0 ? 1 / (1 + Foundation.exp(-$0)) : Foundation.exp($0) / (1 + Foundation.exp($0)) },
+        boundaries: logisticBoundaries, fastRanges: [-20...20, -1...1, -87...87]),
+    Kernel(
+        name: "logSigmoid", bound: 4,
+        vector: { VectorMath.logSigmoid($0) }, scalar: { VectorMath.logSigmoid($0) },
+        reference: { min($0, 0) - Foundation.log1p(Foundation.exp(-abs($0))) },
+        boundaries: logisticBoundaries, fastRanges: [-20...20, -1...1, -87...87]),
+    Kernel(
+        name: "softplus", bound: 4,
+        vector: { VectorMath.softplus($0) }, scalar: { VectorMath.softplus($0) },
+        reference: { max($0, 0) + Foundation.log1p(Foundation.exp(-abs($0))) },
+        boundaries: logisticBoundaries, fastRanges: [-20...20, -1...1, -87...87]),
 ]
+
+/// Where the logistic functions change regime: 0, exp's fast-path limit and its
+/// subnormal and zero thresholds, where 1 + e^-|x| stops changing (|x| ~ 16.6, 17.3).
+private let logisticBoundaries: [Float] =
+    [0, 87, -87, 87.3365448, -87.3365448, 103.972077, -103.972077, 16.6355324, 17.3286795, -17.3286795]
+        .flatMap(around)
 
 /// The distance from `y` to `reference` in units of the Float ULP at `reference`: the
 /// ULP of the Float binade holding |reference|, or 2^-149 below 2^-126. Magnitudes of
@@ -187,6 +210,67 @@ struct VectorMathTests {
             (seed \(seed)); worst \(worst) ULP at x = \(hex(x)): got \(hex(results[worstIndex])), \
             expected \(reference) (relative error \(abs(Double(results[worstIndex]) - reference) / abs(reference)))
             """)
+    }
+
+    @Test("sigmoidAndLogSigmoid equals sigmoid and logSigmoid bit for bit")
+    func fusedLogistic() {
+        var rng = SplitMix64(seed: 0x5eed_0003)
+        var values = logisticBoundaries + specialValues
+        for _ in 0..<2_000 { values.append(Float.random(in: -30...30, using: &rng)) }
+        for _ in 0..<2_000 { values.append(Float(bitPattern: UInt32.random(in: .min ... .max, using: &rng))) }
+        while values.count % 16 != 0 { values.append(0) }
+        for start in stride(from: 0, to: values.count, by: 16) {
+            var x = FloatVector()
+            for lane in 0..<16 { x[lane] = values[start + lane] }
+            let (sigmoid, logSigmoid) = VectorMath.sigmoidAndLogSigmoid(x)
+            let sigmoidAlone = VectorMath.sigmoid(x)
+            let logSigmoidAlone = VectorMath.logSigmoid(x)
+            for lane in 0..<16 {
+                let scalar = VectorMath.sigmoidAndLogSigmoid(x[lane])
+                let same = sigmoid[lane].bitPattern == sigmoidAlone[lane].bitPattern
+                    && logSigmoid[lane].bitPattern == logSigmoidAlone[lane].bitPattern
+                    && scalar.sigmoid.bitPattern == sigmoid[lane].bitPattern
+                    && scalar.logSigmoid.bitPattern == logSigmoid[lane].bitPattern
+                #expect(same, """
+                    x = \(hex(x[lane])): fused (\(hex(sigmoid[lane])), \(hex(logSigmoid[lane]))), \
+                    separate (\(hex(sigmoidAlone[lane])), \(hex(logSigmoidAlone[lane]))), \
+                    scalar (\(hex(scalar.sigmoid)), \(hex(scalar.logSigmoid)))
+                    """)
+            }
+        }
+    }
+
+    @Test("logistic functions: limits and exact values")
+    func logisticSpecialValues() {
+        // sigmoid(0) = 1/2 and logSigmoid(0) = -ln 2, softplus(0) = ln 2: t = e^0 = 1
+        // exactly, 1/(1 + 1) is exact; log1p(1) = ln 2 to the kernel's accuracy.
+        #expect(VectorMath.sigmoid(Float(0)) == 0.5, "sigmoid(0) = \(VectorMath.sigmoid(Float(0)))")
+        let ln2 = 0.693147180559945309417232121458
+        let ls0 = VectorMath.logSigmoid(Float(0))
+        #expect(ulpError(ls0, -ln2) <= 2, "logSigmoid(0) = \(hex(ls0)), expected -ln 2 = \(-ln2)")
+        let sp0 = VectorMath.softplus(Float(0))
+        #expect(ulpError(sp0, ln2) <= 2, "softplus(0) = \(hex(sp0)), expected ln 2 = \(ln2)")
+        // Limits at the infinities (the mathematical limits, no 0 * inf NaN).
+        let cases: [(String, Float, Float)] = [
+            ("sigmoid(+inf)", VectorMath.sigmoid(Float.infinity), 1),
+            ("sigmoid(-inf)", VectorMath.sigmoid(-Float.infinity), 0),
+            ("logSigmoid(+inf)", VectorMath.logSigmoid(Float.infinity), 0),
+            ("logSigmoid(-inf)", VectorMath.logSigmoid(-Float.infinity), -.infinity),
+            ("softplus(+inf)", VectorMath.softplus(Float.infinity), .infinity),
+            ("softplus(-inf)", VectorMath.softplus(-Float.infinity), 0),
+        ]
+        for (name, actual, expected) in cases {
+            #expect(actual == expected, "\(name) = \(actual), expected \(expected)")
+        }
+        for x: Float in [.nan, -.nan] {
+            #expect(VectorMath.sigmoid(x).isNaN && VectorMath.logSigmoid(x).isNaN && VectorMath.softplus(x).isNaN,
+                    "NaN must propagate: sigmoid \(VectorMath.sigmoid(x)), logSigmoid \(VectorMath.logSigmoid(x)), softplus \(VectorMath.softplus(x))")
+        }
+        // logSigmoid(30) = -log1p(e^-30) = -(e^-30 - e^-60/2 + ...) = -9.357622968839737e-14
+        // (e^-30 = 9.357622968840175e-14, e^-60/2 = 4.4e-27; mpmath to 30 digits):
+        // a naive log(sigmoid(30)) would give log(1) = 0.
+        let ls30 = VectorMath.logSigmoid(Float(30))
+        #expect(ulpError(ls30, -9.357622968839737e-14) <= 4, "logSigmoid(30) = \(hex(ls30)), expected -9.357622968839737e-14")
     }
 
     @Test("exp: exact values and IEEE special cases")

@@ -38,6 +38,14 @@ let allSubjects: [Subject] = [
             reference: { log($0) }),
     Subject(name: "log1p", bound: 2, vector: VectorMath.log1p, scalar: VectorMath.log1p,
             reference: { log1p($0) }),
+    // The composites' bounds were set before measuring, from their parts: exp's 1.5 ULP
+    // (halved in effect by the division or log1p around it) plus one or two roundings.
+    Subject(name: "sigmoid", bound: 3, vector: VectorMath.sigmoid, scalar: VectorMath.sigmoid,
+            reference: referenceSigmoid),
+    Subject(name: "logSigmoid", bound: 4, vector: VectorMath.logSigmoid,
+            scalar: VectorMath.logSigmoid, reference: referenceLogSigmoid),
+    Subject(name: "softplus", bound: 4, vector: VectorMath.softplus,
+            scalar: VectorMath.softplus, reference: referenceSoftplus),
 ]
 
 /// The distance from `y` to `reference` in units of the Float ULP at `reference`: the

@@ -165,7 +165,7 @@ extension VectorMath {
     ///   overflows to `+inf`; results below `2^-126` (`x < -87.3365`) are subnormal, with
     ///   gradual underflow; `x < -103.972` (ln 2^-150) gives `0`.
     /// - Complexity: branch-free vector code for `|x| <= 87` in all lanes; no library calls.
-    @inlinable
+    @inlinable @inline(__always)
     public static func exp(_ x: FloatVector) -> FloatVector {
         var y = expFast(x)
         // |x| built by clearing the sign bit; NaN fails `<=` and goes to the special path.
@@ -181,7 +181,7 @@ extension VectorMath {
     /// so it returns bit for bit what the vector form returns in a lane. Used for tails.
     ///
     /// - Accuracy and special cases: as for `exp(_: FloatVector)`.
-    @inlinable
+    @inlinable @inline(__always)
     public static func exp(_ x: Float) -> Float {
         let magnitude = Float(bitPattern: x.bitPattern & 0x7fff_ffff)
         if !(magnitude <= ExpConstants.fastLimit) {

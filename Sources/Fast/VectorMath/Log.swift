@@ -154,7 +154,7 @@ extension VectorMath {
     ///   against Foundation's Double `log`), subnormal inputs included.
     /// - Special cases: `log(±0) = -inf`, `log(x < 0) = NaN` (also `-inf`),
     ///   `log(+inf) = +inf`, `log(NaN) = NaN`, `log(1) = +0`.
-    @inlinable
+    @inlinable @inline(__always)
     public static func log(_ x: FloatVector) -> FloatVector {
         let (r, nk) = logReduce(x)
         var y = logReconstruct(r, nk)
@@ -170,7 +170,7 @@ extension VectorMath {
     /// so it returns bit for bit what the vector form returns in a lane. Used for tails.
     ///
     /// - Accuracy and special cases: as for `log(_: FloatVector)`.
-    @inlinable
+    @inlinable @inline(__always)
     public static func log(_ x: Float) -> Float {
         if !(x >= LogConstants.leastNormal && x <= .greatestFiniteMagnitude) {
             return logSpecial(x)

@@ -116,7 +116,7 @@ extension VectorMath {
     ///   check against Foundation's Double `log1p`). Tiny and subnormal `x` return `x`.
     /// - Special cases: `log1p(-1) = -inf`, `log1p(x < -1) = NaN` (also `-inf`),
     ///   `log1p(+inf) = +inf`, `log1p(NaN) = NaN`, `log1p(±0) = ±0`.
-    @inlinable
+    @inlinable @inline(__always)
     public static func log1p(_ x: FloatVector) -> FloatVector {
         var y = log1pFast(x)
         // NaN fails both comparisons and goes to the special path.
@@ -132,7 +132,7 @@ extension VectorMath {
     /// a lane. Used for tails.
     ///
     /// - Accuracy and special cases: as for `log1p(_: FloatVector)`.
-    @inlinable
+    @inlinable @inline(__always)
     public static func log1p(_ x: Float) -> Float {
         if !(x > -1 && x < Log1pConstants.fastLimit) {
             return log1pSpecial(x)

@@ -36,7 +36,7 @@ extension VectorMath {
     /// - Special cases: `sigmoid(+inf) = 1`, `sigmoid(-inf) = 0`, `sigmoid(NaN) = NaN`;
     ///   the result rounds to 1 for `x` above about 17.3; subnormal results below `x = -87.3`.
     /// - Derivative: `sigmoid(x) (1 - sigmoid(x))`.
-    @inlinable
+    @inlinable @inline(__always)
     public static func sigmoid(_ x: FloatVector) -> FloatVector {
         let t = exp(float(bits: bits(x) | 0x8000_0000))
         let numerator = select(x .< 0, t, else: FloatVector(repeating: 1))
@@ -50,7 +50,7 @@ extension VectorMath {
     /// - Special cases: `logSigmoid(+inf) = 0`, `logSigmoid(-inf) = -inf`,
     ///   `logSigmoid(NaN) = NaN`; `logSigmoid(0) = -ln 2`.
     /// - Derivative: `1 - sigmoid(x) = sigmoid(-x)`.
-    @inlinable
+    @inlinable @inline(__always)
     public static func logSigmoid(_ x: FloatVector) -> FloatVector {
         let t = exp(float(bits: bits(x) | 0x8000_0000))
         let negativePart = select(x .< 0, x, else: FloatVector())
@@ -65,7 +65,7 @@ extension VectorMath {
     /// - Special cases: `softplus(+inf) = +inf`, `softplus(-inf) = 0`,
     ///   `softplus(NaN) = NaN`; `softplus(0) = ln 2`. `softplus(x) = -logSigmoid(-x)`.
     /// - Derivative: `sigmoid(x)`.
-    @inlinable
+    @inlinable @inline(__always)
     public static func softplus(_ x: FloatVector) -> FloatVector {
         let t = exp(float(bits: bits(x) | 0x8000_0000))
         let positivePart = select(x .> 0, x, else: FloatVector())
@@ -75,7 +75,7 @@ extension VectorMath {
     /// `sigmoid(x)` and `logSigmoid(x)` from one exponential, for a fused loss and
     /// gradient (bce_with_logits). Each result equals bit for bit the corresponding
     /// single function's.
-    @inlinable
+    @inlinable @inline(__always)
     public static func sigmoidAndLogSigmoid(_ x: FloatVector)
         -> (sigmoid: FloatVector, logSigmoid: FloatVector)
     {
@@ -89,7 +89,7 @@ extension VectorMath {
     // MARK: Scalar (same operations in the same order)
 
     /// `sigmoid(_: FloatVector)` for one Float, bit for bit the vector lane's result.
-    @inlinable
+    @inlinable @inline(__always)
     public static func sigmoid(_ x: Float) -> Float {
         let t = exp(Float(bitPattern: x.bitPattern | 0x8000_0000))
         let numerator: Float = x < 0 ? t : 1
@@ -97,7 +97,7 @@ extension VectorMath {
     }
 
     /// `logSigmoid(_: FloatVector)` for one Float, bit for bit the vector lane's result.
-    @inlinable
+    @inlinable @inline(__always)
     public static func logSigmoid(_ x: Float) -> Float {
         let t = exp(Float(bitPattern: x.bitPattern | 0x8000_0000))
         let negativePart: Float = x < 0 ? x : 0
@@ -105,7 +105,7 @@ extension VectorMath {
     }
 
     /// `softplus(_: FloatVector)` for one Float, bit for bit the vector lane's result.
-    @inlinable
+    @inlinable @inline(__always)
     public static func softplus(_ x: Float) -> Float {
         let t = exp(Float(bitPattern: x.bitPattern | 0x8000_0000))
         let positivePart: Float = x > 0 ? x : 0
@@ -113,7 +113,7 @@ extension VectorMath {
     }
 
     /// `sigmoidAndLogSigmoid(_: FloatVector)` for one Float.
-    @inlinable
+    @inlinable @inline(__always)
     public static func sigmoidAndLogSigmoid(_ x: Float) -> (sigmoid: Float, logSigmoid: Float) {
         let t = exp(Float(bitPattern: x.bitPattern | 0x8000_0000))
         let negative = x < 0

@@ -171,7 +171,7 @@ extension VectorMath {
         // |x| built by clearing the sign bit; NaN fails `<=` and goes to the special path.
         let magnitude = float(bits: bits(x) & 0x7fff_ffff)
         let special = .!(magnitude .<= ExpConstants.fastLimit)
-        if any(special) {
+        if anyLane(special) {
             y.replace(with: expSpecial(x), where: special)
         }
         return y

@@ -160,7 +160,7 @@ extension VectorMath {
         var y = logReconstruct(r, nk)
         // NaN fails both comparisons and goes to the special path.
         let special = .!((x .>= LogConstants.leastNormal) .& (x .<= .greatestFiniteMagnitude))
-        if any(special) {
+        if anyLane(special) {
             y.replace(with: logSpecial(x), where: special)
         }
         return y

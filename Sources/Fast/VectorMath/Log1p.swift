@@ -121,7 +121,7 @@ extension VectorMath {
         var y = log1pFast(x)
         // NaN fails both comparisons and goes to the special path.
         let special = .!((x .> -1) .& (x .< Log1pConstants.fastLimit))
-        if any(special) {
+        if anyLane(special) {
             y.replace(with: log1pSpecial(x), where: special)
         }
         return y

@@ -77,6 +77,22 @@ extension VectorMath {
         roundingShift - Float(bitPattern: UInt32(bitPattern: k) &+ roundingShiftBits)
     }
 
+    // MARK: Lane tests
+
+    /// Whether any lane of `mask` is set: the test that guards the rare special path.
+    /// The standard library's `any(_:)` reduces with a generic `min()`, which the optimizer
+    /// sometimes leaves as an out-of-line call with a per-lane loop; this OR-folds the
+    /// halves (free register picks on SSE, one vextract on AVX) and compiles to a few por
+    /// and one movd.
+    @inlinable @inline(__always)
+    internal static func anyLane(_ mask: SIMDMask<Int32Vector>) -> Bool {
+        let lanes = unsafeBitCast(mask, to: UInt32Vector.self)   // each lane 0 or ~0
+        let eight = lanes.lowHalf | lanes.highHalf
+        let four = eight.lowHalf | eight.highHalf
+        let two = four.lowHalf | four.highHalf
+        return (two[0] | two[1]) != 0
+    }
+
     // MARK: Select
 
     /// `mask ? a : b` lane by lane (and/andnot/or on SSE2, a blend on SSE4.1/AVX).

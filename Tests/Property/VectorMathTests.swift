@@ -42,7 +42,7 @@ private struct Kernel: CustomStringConvertible, Sendable {
 /// Values every kernel sees: zeros, subnormals, normals at the edges, infinities, NaNs
 /// (quiet, signalling, negative, with payload).
 private let specialValues: [Float] = [
-    0, -0, 1, -1, 0.5, -0.5, 2, -2,
+    0, -0.0, 1, -1, 0.5, -0.5, 2, -2,   // (-0.0: the literal -0 would be +0)
     .leastNonzeroMagnitude, -.leastNonzeroMagnitude,
     Float.leastNormalMagnitude.nextDown, -Float.leastNormalMagnitude.nextDown,
     .leastNormalMagnitude, -.leastNormalMagnitude,
@@ -121,9 +121,13 @@ private let logisticBoundaries: [Float] =
 /// ULP of the Float binade holding |reference|, or 2^-149 below 2^-126. Magnitudes of
 /// 2^128 and more (an infinite Float result, or a Double reference beyond the Float
 /// range) count as 2^128, one binade past the largest finite Float (swift-numerics'
-/// convention). NaN must meet NaN; anything else against NaN is infinitely far.
+/// convention). NaN must meet NaN; anything else against NaN is infinitely far; so is
+/// a zero of the wrong sign.
 private func ulpError(_ y: Float, _ reference: Double) -> Double {
     if reference.isNaN || y.isNaN { return reference.isNaN && y.isNaN ? 0 : .infinity }
+    if y == 0 && reference == 0 && (y.sign == .minus) != (reference.sign == .minus) {
+        return .infinity   // a zero of the wrong sign
+    }
     if Double(y) == reference { return 0 }
     func finite(_ v: Double) -> Double { v.magnitude >= 0x1p128 ? (v > 0 ? 0x1p128 : -0x1p128) : v }
     let r = finite(reference)
@@ -276,7 +280,7 @@ struct VectorMathTests {
     @Test("exp: exact values and IEEE special cases")
     func expSpecialValues() {
         // e^0 = 1 exactly: r = 0, p = 0, scale = 1.
-        for x: Float in [0, -0] {
+        for x: Float in [0, -0.0] {
             #expect(VectorMath.exp(x) == 1, "exp(\(x)) = \(VectorMath.exp(x)), expected 1")
         }
         #expect(VectorMath.exp(-Float.infinity) == 0 && VectorMath.exp(-Float.infinity).sign == .plus,
@@ -306,7 +310,7 @@ struct VectorMathTests {
     func logSpecialValues() {
         let one = VectorMath.log(Float(1))
         #expect(one == 0 && one.sign == .plus, "log(1) = \(one), expected +0")
-        for x: Float in [0, -0] {
+        for x: Float in [0, -0.0] {
             #expect(VectorMath.log(x) == -.infinity, "log(\(x)) = \(VectorMath.log(x)), expected -inf")
         }
         for x: Float in [-1, -.leastNonzeroMagnitude, -.infinity, .nan] {
@@ -321,7 +325,7 @@ struct VectorMathTests {
 
     @Test("log1p: exact values and IEEE special cases")
     func log1pSpecialValues() {
-        for x: Float in [0, -0, .leastNonzeroMagnitude, -.leastNonzeroMagnitude, 0x1p-30, -0x1p-30] {
+        for x: Float in [0, -0.0, .leastNonzeroMagnitude, -.leastNonzeroMagnitude, 0x1p-30, -0x1p-30] {
             // log1p(x) = x - x^2/2 + ...; for |x| <= 2^-30 the x^2/2 term is below a
             // quarter ULP of x, so the correctly rounded result is x itself (sign of
             // zero included).

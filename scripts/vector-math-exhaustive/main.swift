@@ -52,9 +52,13 @@ let allSubjects: [Subject] = [
 /// ULP of the Float binade holding |reference|, or 2^-149 below 2^-126. Magnitudes of
 /// 2^128 and more (an infinite Float result, or a Double reference beyond the Float
 /// range) count as 2^128, one binade past the largest finite Float. NaN must meet NaN
-/// (distance 0), anything else against NaN is infinitely far.
+/// (distance 0), anything else against NaN is infinitely far; so is a zero of the
+/// wrong sign.
 func ulpError(_ y: Float, _ reference: Double) -> Double {
     if reference.isNaN || y.isNaN { return reference.isNaN && y.isNaN ? 0 : .infinity }
+    if y == 0 && reference == 0 && (y.sign == .minus) != (reference.sign == .minus) {
+        return .infinity   // a zero of the wrong sign
+    }
     if Double(y) == reference { return 0 }
     func finite(_ v: Double) -> Double { v.magnitude >= 0x1p128 ? (v > 0 ? 0x1p128 : -0x1p128) : v }
     let r = finite(reference)

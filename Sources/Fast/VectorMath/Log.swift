@@ -3,8 +3,9 @@
 //
 // Measured accuracy (scripts/check-vector-math, all 2^32 inputs, against Foundation's
 // Double log, error in units of the Float ULP at the Double result):
-//   worst error @LOG_WORST@
-//   @LOG_COUNT@
+//   worst error 1.3491 ULP, at x = 1.3337805 (0x1.5572a4p+0, bits 0x3faab952), just above
+//   4/3 where k = 1 and log(1 + r) = -0.405 nearly cancels ln 2; 8492 inputs are more
+//   than 1 ULP away; the scalar and vector forms agree bit for bit on every input.
 //
 // Algorithm
 //   1. Range reduction.  x = 2^k m with m in [2/3, 4/3): subtracting bits(2/3) =
@@ -17,7 +18,7 @@
 //      q = ((C0 + C1 r) + r^2 (C2 + C3 r)) + r^4 ((C4 + C5 r) + r^2 (C6 + C7 r)).
 //   3. Reconstruction.  log x = k ln2 + log(1 + r), summed from the small end:
 //      y = (r + (r^2 q - nk ln2Lo)) - nk ln2Hi with nk = -k as an exact Float.
-//      nk ln2Hi is exact (16-bit ln2Hi, |k| <= 149); adding it last means the only
+//      nk ln2Hi is exact (15-bit ln2Hi, |k| <= 149); adding it last means the only
 //      roundings that count are the one of log(1 + r) (|log(1+r)| <= 0.41 <= |y| when
 //      k != 0) and the final one. Written with nk = -k and subtractions so that the
 //      k = 0 case adds nothing but signed zeros that keep the sign of r (log1p(-0) = -0).
@@ -150,7 +151,7 @@ extension VectorMath {
     /// `k ln2 + log(1 + r)` with `ln 2` in two parts. Lanes that are not positive normal
     /// finite numbers take one rare branch.
     ///
-    /// - Accuracy: at most @LOG_WORST_SHORT@ over all 2^32 Float inputs (exhaustive check
+    /// - Accuracy: at most 1.35 ULP (worst at x = 1.3337805) over all 2^32 Float inputs (exhaustive check
     ///   against Foundation's Double `log`), subnormal inputs included.
     /// - Special cases: `log(±0) = -inf`, `log(x < 0) = NaN` (also `-inf`),
     ///   `log(+inf) = +inf`, `log(NaN) = NaN`, `log(1) = +0`.

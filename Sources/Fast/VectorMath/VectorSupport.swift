@@ -107,8 +107,9 @@ extension VectorMath {
 
     // MARK: Shared constants
 
-    /// `ln 2` split in two so that `n * ln2Hi` is exact for `|n| <= 256`: `ln2Hi` keeps
-    /// the leading 16 significant bits of ln 2 (0x1.62e4p-1 = 0.693145751953125) and
+    /// `ln 2` split in two so that `n * ln2Hi` is exact for `|n| <= 512`: `ln2Hi` is ln 2
+    /// cut to 15 significant bits (0x1.62e4p-1 = 0.693145751953125), so the product needs
+    /// at most 24, and
     /// `ln2Lo = 0x1.7f7d1cp-20` is the rest, `ln 2 - ln2Hi` rounded to Float (its own
     /// error is 5.5e-14, far below what a Float result can see).
     @inlinable @inline(__always)

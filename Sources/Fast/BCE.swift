@@ -101,13 +101,13 @@ struct BCEKernel<Weight: ElementWeight>: ElementwiseKernel {
         let logX = VectorMath.log(x)
         let log1mX = VectorMath.log1p(-x)
         // max(., -100) as selects: the inputs are validated, so no NaN reaches them.
-        let a = Lanes.select(logX .< floor, floor, else: logX)
-        let b = Lanes.select(log1mX .< floor, floor, else: log1mX)
+        let a = Lanes.choose(logX .< floor, floor, else: logX)
+        let b = Lanes.choose(log1mX .< floor, floor, else: log1mX)
         // -[y a + (1 - y) b] arranged as PyTorch does, (y - 1) b - y a, so that a zero
         // loss is +0 rather than -0.
         let value = w * ((y - one) * b - y * a)
         let p = (one - x) * x
-        let dInput = w * (x - y) / Lanes.select(p .< eps12, eps12, else: p)
+        let dInput = w * (x - y) / Lanes.choose(p .< eps12, eps12, else: p)
         let dTarget = w * (log1mX - logX)
         return ElementTerms(value: value, dInput: dInput, dTarget: dTarget)
     }

@@ -91,24 +91,16 @@ extension Fast {
     }
 }
 
-/// The pieces both logits kernels share: `t = exp(-|x|)`, `L = log1p(t)`, the sigmoid
-/// (bit for bit `VectorMath.sigmoid`) and the sign of `x`.
-struct LogisticParts {
-    /// `log1p(exp(-|x|))`, in [0, ln 2]; NaN for a NaN logit.
-    let log1pT: FloatVector
-    /// `sigmoid(x)`.
-    let sigmoid: FloatVector
-    /// `x < 0`.
-    let negative: SIMDMask<Int32Vector>
-
-    @inline(__always)
-    init(_ x: FloatVector) {
-        let one = FloatVector(repeating: 1)
-        let t = VectorMath.exp(-Lanes.magnitude(x))
-        log1pT = VectorMath.log1p(t)
-        negative = x .< 0
-        sigmoid = Lanes.select(negative, t, else: one) / (one + t)
-    }
+/// The pieces both logits kernels share: `L = log1p(t)` with `t = exp(-|x|)`, in
+/// [0, ln 2] (NaN for a NaN logit), and `sigmoid(x)` = `1/(1 + t)` (x >= 0) or `t/(1 + t)`
+/// (x < 0), bit for bit `VectorMath.sigmoid`. (A function, not a struct holding the
+/// `x < 0` mask: a mask kept in a struct was rebuilt lane by lane in general-purpose
+/// registers; the kernels compare again, which costs one cmpps.)
+@inline(__always)
+func logisticParts(_ x: FloatVector) -> (log1pT: FloatVector, sigmoid: FloatVector) {
+    let one = FloatVector(repeating: 1)
+    let t = VectorMath.exp(-Lanes.magnitude(x))
+    return (VectorMath.log1p(t), Lanes.choose(x .< 0, t, else: one) / (one + t))
 }
 
 /// Without pos_weight: loss `w [a x + L]` with `a = 1 - y` (x >= 0) or `-y` (x < 0)
@@ -120,11 +112,11 @@ struct BCEWithLogitsKernel<Weight: ElementWeight>: ElementwiseKernel {
     @inline(__always)
     func terms(input x: FloatVector, target y: FloatVector, index: Int, lanes: Int) -> ElementTerms {
         let w = weight.load(at: index, lanes: lanes)
-        let parts = LogisticParts(x)
-        let a = Lanes.select(parts.negative, -y, else: one - y)
+        let parts = logisticParts(x)
+        let a = Lanes.choose(x .< 0, -y, else: one - y)
         // a == 0 (y == 1 at x >= 0, y == 0 at x < 0): the part is 0 even at x = +-inf,
         // the limit (deviation 4); elsewhere a * 0 is 0 anyway.
-        let ax = Lanes.select(a .== 0, FloatVector(), else: (w * a) * x)
+        let ax = Lanes.choose(a .== 0, FloatVector(), else: (w * a) * x)
         let value = ax + w * parts.log1pT
         return ElementTerms(value: value, dInput: w * (parts.sigmoid - y), dTarget: w * -x)
     }
@@ -143,18 +135,18 @@ struct BCEWithLogitsPosWeightKernel<Weight: ElementWeight>: ElementwiseKernel {
     func terms(input x: FloatVector, target y: FloatVector, index: Int, lanes: Int) -> ElementTerms {
         let w = weight.load(at: index, lanes: lanes)
         let p = posWeight.load(at: index, lanes: lanes)
-        let parts = LogisticParts(x)
+        let parts = logisticParts(x)
         let py = p * y
         let c = (one - y) + py
         let wc = w * c, wp = w * p
-        let a = Lanes.select(parts.negative, -py, else: one - y)
+        let a = Lanes.choose(x .< 0, -py, else: one - y)
         // a == 0 (y == 1 at x >= 0, p y == 0 at x < 0): the part is 0 at x = +-inf too.
-        let ax = Lanes.select(a .== 0, FloatVector(), else: (w * a) * x)
+        let ax = Lanes.choose(a .== 0, FloatVector(), else: (w * a) * x)
         let value = ax + wc * parts.log1pT
         let dInput = wc * parts.sigmoid - wp * y
         // b: -x for x >= 0, -p x for x < 0, whose limit at x = -inf is 0 when p == 0.
-        let bNegative = Lanes.select(p .== 0, FloatVector(), else: -(wp * x))
-        let b = Lanes.select(parts.negative, bNegative, else: -(w * x))
+        let bNegative = Lanes.choose(p .== 0, FloatVector(), else: -(wp * x))
+        let b = Lanes.choose(x .< 0, bNegative, else: -(w * x))
         let dTarget = b + (wp - w) * parts.log1pT
         return ElementTerms(value: value, dInput: dInput, dTarget: dTarget)
     }

@@ -107,7 +107,7 @@ struct GaussianNLLKernel: ElementwiseKernel {
     @inline(__always)
     func terms(input x: FloatVector, target y: FloatVector, index: Int, lanes: Int) -> ElementTerms {
         let raw = variance.load(at: index, lanes: lanes)
-        let v = Lanes.select(raw .< eps, eps, else: raw)
+        let v = Lanes.choose(raw .< eps, eps, else: raw)
         let e = x - y
         let d = e / v
         var value = half * (VectorMath.log(v) + e * d)

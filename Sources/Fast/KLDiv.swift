@@ -77,7 +77,7 @@ extension Fast {
 /// The loss of an element whose target is 0 (log-target `-inf`): 0, or NaN for a NaN input.
 @inline(__always)
 private func zeroTargetLoss(_ x: FloatVector) -> FloatVector {
-    Lanes.select(x .!= x, x, else: FloatVector())
+    Lanes.choose(x .!= x, x, else: FloatVector())
 }
 
 /// `t (log t - x)`, 0 at `t = 0` (NaN for a NaN x); derivatives `-t` and `log t + 1 - x`
@@ -89,8 +89,8 @@ struct KLDivKernel: ElementwiseKernel {
     func terms(input x: FloatVector, target t: FloatVector, index: Int, lanes: Int) -> ElementTerms {
         let logT = VectorMath.log(t)
         let zero = t .== 0
-        let value = Lanes.select(zero, zeroTargetLoss(x), else: t * (logT - x))
-        let dTarget = Lanes.select(zero, FloatVector(repeating: .nan), else: (logT + one) - x)
+        let value = Lanes.choose(zero, zeroTargetLoss(x), else: t * (logT - x))
+        let dTarget = Lanes.choose(zero, FloatVector(repeating: .nan), else: (logT + one) - x)
         return ElementTerms(value: value, dInput: -t, dTarget: dTarget)
     }
 }
@@ -105,10 +105,10 @@ struct KLDivLogTargetKernel: ElementwiseKernel {
         let e = VectorMath.exp(t)
         let d = t - x
         let zero = t .== -.infinity
-        let value = Lanes.select(zero, zeroTargetLoss(x), else: e * d)
+        let value = Lanes.choose(zero, zeroTargetLoss(x), else: e * d)
         let finiteX = Lanes.magnitude(x) .< .infinity
-        let zeroGradient = Lanes.select(finiteX, FloatVector(), else: FloatVector(repeating: .nan))
-        let dTarget = Lanes.select(zero, zeroGradient, else: e * (d + one))
+        let zeroGradient = Lanes.choose(finiteX, FloatVector(), else: FloatVector(repeating: .nan))
+        let dTarget = Lanes.choose(zero, zeroGradient, else: e * (d + one))
         return ElementTerms(value: value, dInput: -e, dTarget: dTarget)
     }
 }

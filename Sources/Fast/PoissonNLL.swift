@@ -108,10 +108,10 @@ struct PoissonNLLKernel: ElementwiseKernel {
             // Masked where t <= 1; a NaN t fails the comparison and is not masked.
             let masked = t .<= one
             // log(1) = 0 in the masked lanes keeps zero counts off log's special path.
-            let logT = VectorMath.log(Lanes.select(masked, one, else: t))
+            let logT = VectorMath.log(Lanes.choose(masked, one, else: t))
             let stirling = (t * logT - t) + half * (logTwoPi + logT)
-            value += Lanes.select(masked, FloatVector(), else: stirling)
-            dTarget += Lanes.select(masked, FloatVector(), else: logT + one / (t + t))
+            value += Lanes.choose(masked, FloatVector(), else: stirling)
+            dTarget += Lanes.choose(masked, FloatVector(), else: logT + one / (t + t))
         }
         return ElementTerms(value: value, dInput: dInput, dTarget: dTarget)
     }

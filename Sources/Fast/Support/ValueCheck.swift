@@ -12,28 +12,33 @@ enum ValueCheck {
     /// fails every comparison).
     static func anyOutside(_ values: UnsafeBufferPointer<Float>, _ lower: Float, _ upper: Float, threads: Int) -> Bool {
         let lo = FloatVector(repeating: lower), hi = FloatVector(repeating: upper)
-        return anyLane(values, threads: threads) { v in .!((v .>= lo) .& (v .<= hi)) }
+        return anyLane(values, threads: threads) { v, seen, one in
+            Lanes.choose(v .<= hi, Lanes.choose(v .>= lo, seen, else: one), else: one)
+        }
     }
 
     /// Whether some element of `values` is below `lower` (NaN is not below anything).
     static func anyBelow(_ values: UnsafeBufferPointer<Float>, _ lower: Float, threads: Int) -> Bool {
         let lo = FloatVector(repeating: lower)
-        return anyLane(values, threads: threads) { v in v .< lo }
+        return anyLane(values, threads: threads) { v, seen, one in Lanes.choose(v .< lo, one, else: seen) }
     }
 
-    /// Whether `fails` holds in some lane of some vector of `values`. Padding lanes of a
-    /// partial vector hold 0, which both checks above accept.
+    /// Whether `mark` marks some lane of some vector of `values`: `mark(v, seen, one)`
+    /// returns `seen` with the failing lanes of `v` set to 1. Padding lanes of a partial
+    /// vector hold 0, which both checks above accept. (Float lanes and selects rather
+    /// than mask arithmetic, which compiled to per-lane code; see `Lanes.choose`.)
     @inline(__always)
     private static func anyLane(_ values: UnsafeBufferPointer<Float>, threads: Int,
-                                _ fails: (FloatVector) -> SIMDMask<Int32Vector>) -> Bool {
+                                _ mark: (FloatVector, FloatVector, FloatVector) -> FloatVector) -> Bool {
         guard let base = values.baseAddress else { return false }
         let chunks = Chunks(count: values.count)
+        let one = FloatVector(repeating: 1)
         let failingChunks = Parallel.sum(chunks.chunks, work: values.count, threads: threads) { k -> Int in
-            var seen = UInt32Vector()
+            var seen = FloatVector()
             VectorIO.forEachVector(in: chunks.range(k), { i, lanes in
-                seen |= unsafeBitCast(fails(VectorIO.load(base, i, lanes: lanes)), to: UInt32Vector.self)
+                seen = mark(VectorIO.load(base, i, lanes: lanes), seen, one)
             }, endBlock: {})
-            return seen == UInt32Vector() ? 0 : 1
+            return seen == FloatVector() ? 0 : 1
         }
         return failingChunks > 0
     }

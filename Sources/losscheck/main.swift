@@ -6,6 +6,7 @@ import Foundation
 enum Losscheck {
     /// Every subcommand, in the order the usage text lists them.
     static let subcommands: [any Subcommand.Type] = [
+        ReportCommand.self,
         GoldenCommand.self,
     ]
 

@@ -20,9 +20,10 @@ extension Reference {
     ///   with `p = softmax(input_i)`, 0 for an ignored row. `gradTarget` is always nil
     ///   (the target is discrete).
     /// - Accuracy: `log_softmax` is the shifted log-sum-exp
-    ///   `logp[c] = (x_c - m) - log(sum_j exp(x_j - m))`, `m = max_j x_j`, with a
-    ///   compensated sum, so the row's loss is accurate to a few ulps times the logits'
-    ///   spread; the target's entry `p[y] - 1` is `expm1(logp[y])`, without cancellation.
+    ///   `logp[c] = (x_c - m) - log1p(sum_{j != argmax} exp(x_j - m))`, `m = max_j x_j`,
+    ///   with a compensated sum, so the row's loss is accurate to a few ulps times the
+    ///   logits' spread; the target's entry `p[y] - 1` is `expm1(logp[y])`, without
+    ///   cancellation, also in a near-certain row where `1 - p[y]` is below an ulp of 1.
     /// - Edge cases: `-inf` logits mask classes (`exp(-inf) = 0`); the target class masked
     ///   gives an infinite loss with a finite gradient; with `eps > 0` a masked class gives
     ///   an infinite loss too (the smoothed target puts mass `eps/C` on it), and a masked
@@ -135,7 +136,9 @@ extension Reference {
     /// with `m = max_c x_c` and `s = sum_c exp(x_c - m)`.
     ///
     /// This is `x_c - lse`, `lse = m + log(s)`, evaluated without rounding `m + log(s)`
-    /// first (which would cost an ulp of `m` when the logits are large). `-inf` logits give
+    /// first (which would cost an ulp of `m` when the logits are large), and with `log(s)`
+    /// as `log1p` of the sum without the maximum's term 1 (so a near-certain row keeps
+    /// full relative accuracy in `logp[argmax]`). `-inf` logits give
     /// `exp(-inf - m) = 0` and `logp = -inf`; a row of all `-inf` gives `-inf - (-inf) = NaN`
     /// everywhere, and a `+inf` or NaN logit makes the whole row NaN (`maximum` propagates
     /// NaN), as PyTorch.
@@ -143,7 +146,16 @@ extension Reference {
         let logits = (0..<layout.classes).map { x[layout.inputOffset(row: row, classIndex: $0)] }
         let m = logits.dropFirst().reduce(logits[0], T.maximum)
         let shifted = logits.map { $0 - m }
-        let logSum = T.log(compensatedSum(shifted.lazy.map(T.exp)))
+        // The maximum's term is exp(0) = 1 exactly, so log(s) = log1p(sum of the others).
+        // Rounding s = 1 + r first would cost an ulp of 1 in log(s): in a near-certain row
+        // (r ~ 1e-11) that is a relative error of ~1e-5 in logp[max] and in p[y] - 1 =
+        // expm1(logp[y]). A row of NaN or of infinities has no zero shift: log of the sum.
+        let logSum: T
+        if let top = shifted.firstIndex(where: { $0 == .zero }) {
+            logSum = T.log1p(compensatedSum(shifted.indices.lazy.filter { $0 != top }.map { T.exp(shifted[$0]) }))
+        } else {
+            logSum = T.log(compensatedSum(shifted.lazy.map(T.exp)))
+        }
         return shifted.map { $0 - logSum }
     }
 }

@@ -62,11 +62,13 @@ extension Reference {
                 row.value = (.one - eps) * nll + eps / T(C) * smooth
             }
             if wanted.contains(.input) {
+                // (sum_c w_c) p - w, without cancelling at the most likely class.
+                let smoothed = smoothing ? softmaxResidual(logp, w, total: totalWeight) : []
                 row.dInput = .dense((0..<C).map { c in
                     // p[c] - onehot(y)[c]; at the target class expm1 avoids 1 - p[y] cancelling.
                     let residual = c == yi ? T.expm1(logp[c]) : T.exp(logp[c])
                     guard smoothing else { return w[yi] * residual }
-                    return (.one - eps) * w[yi] * residual + eps / T(C) * (totalWeight * T.exp(logp[c]) - w[c])
+                    return (.one - eps) * w[yi] * residual + eps / T(C) * smoothed[c]
                 })
             }
             return row
@@ -122,13 +124,29 @@ extension Reference {
                 value: -compensatedSum((0..<C).lazy.map { c in absent[c] ? .zero : weighted[c] * logp[c] }),
                 weight: .one)
             if wanted.contains(.input) {
-                let mass = compensatedSum(weighted)
-                row.dInput = .dense((0..<C).map { c in absent[c] ? .zero : T.exp(logp[c]) * mass - weighted[c] })
+                let residual = softmaxResidual(logp, weighted, total: compensatedSum(weighted))
+                row.dInput = .dense((0..<C).map { c in absent[c] ? .zero : residual[c] })
             }
             if wanted.contains(.target) {
                 row.dTarget = .dense((0..<C).map { c in -((.one - eps) * w[c] * logp[c]) })
             }
             return row
+        }
+    }
+
+    /// `p[c] * total - a[c]` for every class c, with `p = exp(logp)` and `total = sum_j a[j]`:
+    /// the softmax-minus-target shape of the cross-entropy gradients (`a = w t` for
+    /// probability targets, `a = w` for the smoothing term). At the row's most likely
+    /// class p can be 1 - 1e-12 and the plain difference would cancel to an ulp of
+    /// `total`; there it is evaluated as `(p - 1) total + sum_{j != c} a[j]` with
+    /// `p - 1 = expm1(logp)`, which is accurate to a few ulps of the result.
+    static func softmaxResidual<T: LossReal>(_ logp: [T], _ a: [T], total: T) -> [T] {
+        guard let top = logp.indices.max(by: { logp[$0] < logp[$1] }) else { return [] }
+        return logp.indices.map { c in
+            if c == top {
+                return T.expm1(logp[c]) * total + compensatedSum(a.indices.lazy.filter { $0 != c }.map { a[$0] })
+            }
+            return T.exp(logp[c]) * total - a[c]
         }
     }
 

@@ -269,25 +269,52 @@ struct LossGradientTests {
     }
 }
 
-/// The near-certain softmax row that the sweep's dual oracle found mishandled (a relative
-/// error of ~1e-5 at p ~ 1 - 1e-11, from rounding 1 + r before the log), pinned with
-/// values computed independently at 50 digits (mpmath):
-///   logits [z, 0], target class 0, r = e^-z:  p1 = r / (1 + r),  p0 - 1 = -r / (1 + r),
-///   loss = log(1 + r).
+/// The near-certain softmax rows that the sweep's dual oracle found mishandled (relative
+/// errors from ~1e-5 to 100% at p ~ 1 - 1e-11 .. 1 - 1e-18, from rounding 1 + r before the
+/// log, and from p * mass - w t cancelling at the most likely class), pinned with values
+/// computed independently at 50 digits (mpmath). For logits [z, 0] and r = e^-z:
+///   p1 = r / (1 + r),  p0 - 1 = -r / (1 + r),  loss = log(1 + r).
 @Suite("Gradients: near-certain softmax rows keep full relative accuracy")
 struct NearCertainRowTests {
-    @Test(arguments: [
+    static let rows: [(z: Double, p1: Double, loss: Double)] = [
         (40.0, 4.2483542552915889773e-18, 4.2483542552915889863e-18),
         (25.0, 1.388794386477114561e-11, 1.3887943864867583102e-11),
-    ])
-    func crossEntropyAtTheTargetClass(z: Double, p1: Double, loss: Double) throws {
-        let r = try Reference.evaluate(CrossEntropyLoss(reduction: .sum), input: Tensor([z, 0]),
+    ]
+    /// A few roundings each (exp, log1p, expm1, a product or two, one division): 16 ulps.
+    static let bound = 16 * Double.ulpOfOne
+
+    static func close(_ actual: Double, _ expected: Double) -> Bool {
+        (actual - expected).magnitude <= bound * expected.magnitude
+    }
+
+    @Test(arguments: rows)
+    func indexTarget(row: (z: Double, p1: Double, loss: Double)) throws {
+        // sum reduction, target class 0: grad = p - onehot(0) = [-p1, p1].
+        let r = try Reference.evaluate(CrossEntropyLoss(reduction: .sum), input: Tensor([row.z, 0]),
                                        target: Tensor<Int>(scalar: 0), gradients: .input)
         let g = try #require(r.gradInput).scalars
-        // A few roundings each (exp, log1p, expm1, one division): 8 ulps.
-        let bound = 8 * Double.ulpOfOne
-        #expect((g[0] + p1).magnitude <= bound * p1, "p0 - 1: reference \(g[0]), expected \(-p1)")
-        #expect((g[1] - p1).magnitude <= bound * p1, "p1: reference \(g[1]), expected \(p1)")
-        #expect((r.output.scalars[0] - loss).magnitude <= bound * loss, "loss: reference \(r.output.scalars[0]), expected \(loss)")
+        #expect(Self.close(g[0], -row.p1) && Self.close(g[1], row.p1), "z \(row.z): reference \(g), expected [\(-row.p1), \(row.p1)]")
+        #expect(Self.close(r.output.scalars[0], row.loss), "z \(row.z): loss \(r.output.scalars[0]), expected \(row.loss)")
+    }
+
+    @Test(arguments: rows)
+    func oneHotProbabilityTarget(row: (z: Double, p1: Double, loss: Double)) throws {
+        // t = [1, 0], mass 1: grad = p * 1 - t = [-p1, p1], as for the index target.
+        let r = try Reference.evaluate(CrossEntropyLoss(reduction: .sum), input: Tensor([row.z, 0]),
+                                       target: Tensor([1.0, 0]), gradients: .input)
+        let g = try #require(r.gradInput).scalars
+        #expect(Self.close(g[0], -row.p1) && Self.close(g[1], row.p1), "z \(row.z): reference \(g), expected [\(-row.p1), \(row.p1)]")
+    }
+
+    @Test(arguments: rows)
+    func smoothingWithAZeroWeight(row: (z: Double, p1: Double, loss: Double)) throws {
+        // weight [5/2, 0], eps 1/2, C 2, target 0, sum: W = sum w = 5/2 = w0, so
+        //   grad_0 = (1 - eps) w0 (p0 - 1) + (eps/C)(W p0 - w0) = (5/4 + 5/8)(p0 - 1) = -15/8 p1
+        //   grad_1 = (1 - eps) w0 p1 + (eps/C)(W p1 - w1)      = (5/4 + 5/8) p1       =  15/8 p1
+        let loss = CrossEntropyLoss(reduction: .sum, weight: Tensor([2.5, 0]), labelSmoothing: 0.5)
+        let r = try Reference.evaluate(loss, input: Tensor([row.z, 0]), target: Tensor<Int>(scalar: 0), gradients: .input)
+        let g = try #require(r.gradInput).scalars
+        let expected = 1.875 * row.p1
+        #expect(Self.close(g[0], -expected) && Self.close(g[1], expected), "z \(row.z): reference \(g), expected [\(-expected), \(expected)]")
     }
 }

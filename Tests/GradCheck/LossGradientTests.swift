@@ -243,6 +243,9 @@ struct LossGradientTests {
                 #expect(outcome.couplingDetail.isEmpty, LossGradientTests.failure(c, argument, outcome.couplingDetail))
             }
         }
+        if GradReport.enabled {
+            print(totals.line(variant.name, seconds: Date().timeIntervalSince(start)))
+        }
         guard env.onlyCase == nil else { return }
 
         // Every family of options, reductions, layouts and regimes was checked.
@@ -263,9 +266,6 @@ struct LossGradientTests {
                 "\(variant.name): \(outsideWide.unresolved) of \(outsideWide.compared + outsideWide.unresolved) difference entries unresolved outside the wide-range regime")
         // The dual oracle compared every non-documented coordinate.
         #expect(totals.dualCompared > 0)
-        if GradReport.enabled {
-            print(totals.line(variant.name, seconds: Date().timeIntervalSince(start)))
-        }
     }
 }
 

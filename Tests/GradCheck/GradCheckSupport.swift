@@ -293,13 +293,28 @@ struct GradProbe {
                 let x = argument == .input ? a[j] : partner(j), y = argument == .input ? partner(j) : a[j]
                 let f = (expanded(l.weight, j) * upstreamFactor(j)).magnitude
                 let p = l.posWeight == nil ? 1 : expanded(l.posWeight, j)
+                let c = 1 + (p - 1) * y, s = 1 / (1 + Foundation.exp(-x))
                 switch argument {
-                case .input:  // c sigmoid(x) - p y
-                    return ((1 + (p - 1) * y).magnitude / (1 + Foundation.exp(-x)) + (p * y).magnitude) * f
-                case .target:  // log_sigmoid(-x) - p log_sigmoid(x), or -x
+                case .input:
+                    // The reference: c sigmoid(x) - p y. The dual differentiates the value
+                    // (1 - y) x - c log_sigmoid(x): (1 - y) - c sigmoid(-x), which cancels
+                    // where the value does (x -> -inf with y = 0: x - (x - tiny)).
+                    return (c.magnitude * s + (p * y).magnitude + (1 - y).magnitude + c.magnitude * (1 - s)) * f
+                case .target:
+                    // The reference: log_sigmoid(-x) - p log_sigmoid(x) (or -x); the dual:
+                    // -x - (p - 1) log_sigmoid(x).
                     guard l.posWeight != nil else { return x.magnitude * f }
-                    return (GradProbe.logSigmoid(-x).magnitude + (p * GradProbe.logSigmoid(x)).magnitude) * f
+                    let ls = GradProbe.logSigmoid(x)
+                    return (GradProbe.logSigmoid(-x).magnitude + (p * ls).magnitude + x.magnitude + ((p - 1) * ls).magnitude) * f
                 }
+            }
+        case .bce(let l) where argument == .input:
+            // The reference: (x - y) / (x (1 - x)), one rounding of two Float-exact values;
+            // the dual differentiates -[y log x + (1 - y) log(1 - x)]: (1 - y)/(1 - x) - y/x.
+            return a.indices.map { j in
+                let x = a[j], y = partner(j)
+                return ((x - y).magnitude / (x * (1 - x)) + (1 - y).magnitude / (1 - x) + y.magnitude / x)
+                    * (expanded(l.weight, j) * upstreamFactor(j)).magnitude
             }
         case .bce(let l) where argument == .target:  // log(1 - x) - log x
             return a.indices.map { j in
@@ -470,7 +485,12 @@ struct GradProbe {
 
 /// What one probe's check found.
 struct GradOutcome {
-    var mode = "full Jacobian"
+    enum Mode: String {
+        case full = "full Jacobian"
+        case projections = "random projections"
+        case notCompared = "not compared (loss not finite)"
+    }
+    var mode = Mode.full
     /// Norm-wise relative error against dual numbers (absolute when the scale is 0).
     var dualError = 0.0
     var dualPassed = true
@@ -526,7 +546,7 @@ enum GradCheck {
                 }
             }
             checkDocumented(probe, analytic, plans, &outcome)
-            outcome.mode = "not compared (loss not finite)"
+            outcome.mode = .notCompared
             return outcome
         }
         checkDocumented(probe, analytic, plans, &outcome)
@@ -589,15 +609,25 @@ enum GradCheck {
             dual.append(probe.upstreamDot(try probe.dualOutputs(direction: u)))
         }
         let analytic = included.map { a[$0] }
-        // The bound: 1e-12, or (k_a + k_d) u kappa for a formula that cancels more (kappa
-        // = max_j terms_j / max_j |dual_j|, norm-wise).
+        // The bound: 1e-12, or (k_a + k_d) (u/2) kappa for a formula that cancels more
+        // (kappa = max_j terms_j / max_j |dual_j|, norm-wise). Where the exact gradient
+        // is 0 to within rounding (scale 0) only the absolute form remains:
+        // (k_a + k_d) (u/2) max_j terms_j.
         let dualScale = dual.filter(\.isFinite).map(\.magnitude).max() ?? 0
-        if let terms = probe.cancellationTerms(), dualScale > 0 {
-            let largest = included.map { terms[$0] }.filter(\.isFinite).max() ?? 0
-            outcome.condition = max(1, largest / dualScale)
+        let terms = probe.cancellationTerms()
+        let largestTerms = terms.map { t in included.map { t[$0] }.filter(\.isFinite).max() ?? 0 } ?? 0
+        let absoluteFloor = GradBounds.dualRoundings * Double.ulpOfOne / 2 * largestTerms
+        let tolerance: Tolerance
+        if dualScale > 0 {
+            outcome.condition = max(1, largestTerms / dualScale)
+            outcome.dualBound = GradBounds.dual(condition: outcome.condition)
+            tolerance = Tolerance(rtol: outcome.dualBound)
+        } else {
+            outcome.condition = largestTerms > 0 ? .infinity : 1
+            outcome.dualBound = largestTerms > 0 ? .infinity : GradBounds.dual
+            tolerance = Tolerance(rtol: GradBounds.dual, atol: absoluteFloor)
         }
-        outcome.dualBound = GradBounds.dual(condition: outcome.condition)
-        let result = compare(actual: analytic, expected: dual, tolerance: Tolerance(rtol: outcome.dualBound))
+        let result = compare(actual: analytic, expected: dual, tolerance: tolerance)
         outcome.dualCompared = included.count
         outcome.dualError = included.isEmpty ? 0 : result.error
         outcome.dualPassed = result.passed
@@ -643,7 +673,10 @@ enum GradCheck {
         for e in entries {
             let d = (e.analytic - e.oracle).magnitude
             if worst == nil || !(d <= maxError) { maxError = d; worst = e }
-            if !(d <= (scale > 0 ? GradBounds.finiteDifferences * scale : e.estimate)) { outcome.differencePassed = false }
+            // Scale 0: the differences' own estimate, or the dual's absolute floor (the value
+            // itself is then only accurate to rounding of its summands, which the estimate,
+            // relative to |f|, does not see).
+            if !(d <= (scale > 0 ? GradBounds.finiteDifferences * scale : max(e.estimate, absoluteFloor))) { outcome.differencePassed = false }
         }
         outcome.differenceError = scale > 0 ? maxError / scale : maxError
         if !outcome.differencePassed, let w = worst {
@@ -667,7 +700,7 @@ enum GradCheck {
                                                                    index: c.index ?? 0))
         let t = FiniteDifferences.step(at: 0)  // the directional step: 2^-7
         let terms = probe.cancellationTerms()
-        outcome.mode = "\(GradBounds.projections) random projections"
+        outcome.mode = .projections
         for p in 0..<GradBounds.projections {
             // Few-bit coefficients in [1/128, 2] with random signs, times a power of two
             // scaled to the coordinate: x +- t u stays exact.
@@ -749,6 +782,8 @@ struct GradSweepTotals {
     /// largest condition seen.
     var scaledBounds = 0
     var maxCondition = 1.0
+    /// Probes whose exact gradient vanished to within rounding (absolute bound).
+    var zeroScale = 0
     /// Full-mode coordinates only (small cases): compared, and everything finite
     /// differences looked at (compared, kink, edge, unresolved).
     var fullCompared = 0, fullCandidates = 0, fullKinkSkipped = 0
@@ -773,19 +808,25 @@ struct GradSweepTotals {
     mutating func add(_ o: GradOutcome, argument: GradArgument, regime: Generators.Regime) {
         probes += 1
         if o.dualBound > GradBounds.dual { scaledBounds += 1 }
-        maxCondition = max(maxCondition, o.condition)
-        if o.mode == "full Jacobian" {
+        if o.condition.isFinite { maxCondition = max(maxCondition, o.condition) }
+        if o.mode == .full {
             fullCompared += o.compared
             fullCandidates += o.compared + o.kinkSkipped + o.edgeSkipped + o.unresolved
             fullKinkSkipped += o.kinkSkipped
             var r = fullByRegime[regime] ?? FDCounts()
             r.compared += o.compared; r.kink += o.kinkSkipped; r.edge += o.edgeSkipped; r.unresolved += o.unresolved
             fullByRegime[regime] = r
-        } else if o.mode.hasSuffix("projections") {
+        } else if o.mode == .projections {
             projectionProbes += 1
         }
-        maxDual[argument] = max(maxDual[argument] ?? 0, o.dualError)
-        maxDifference[argument] = max(maxDifference[argument] ?? 0, o.differenceError)
+        // Relative errors only: a probe whose exact gradient is 0 (scale 0) reports an
+        // absolute one, checked against its absolute floor and counted apart.
+        if o.condition.isFinite {
+            maxDual[argument] = max(maxDual[argument] ?? 0, o.dualError)
+            maxDifference[argument] = max(maxDifference[argument] ?? 0, o.differenceError)
+        } else {
+            zeroScale += 1
+        }
         compared += o.compared
         kinkSkipped += o.kinkSkipped
         edgeSkipped += o.edgeSkipped
@@ -802,7 +843,7 @@ struct GradSweepTotals {
             + " | dual input \(e(maxDual[.input])) target \(e(maxDual[.target]))"
             + " | FD input \(e(maxDifference[.input])) target \(e(maxDifference[.target]))"
             + " | FD full-mode compared \(fullCompared)/\(fullCandidates); all: compared \(compared), kink \(kinkSkipped), edge \(edgeSkipped), unresolved \(unresolved), documented \(documented), non-finite \(nonFinite)"
-            + " | condition max \(String(format: "%.1e", maxCondition)), bound scaled in \(scaledBounds)"
+            + " | condition max \(String(format: "%.1e", maxCondition)), bound scaled in \(scaledBounds), zero scale \(zeroScale)"
             + String(format: " | %.2f s", seconds)
             + " | by regime (compared/kink/edge/unresolved): " + fullByRegime.sorted { $0.key.rawValue < $1.key.rawValue }.map { "\($0.key.rawValue) \($0.value.compared)/\($0.value.kink)/\($0.value.edge)/\($0.value.unresolved)" }.joined(separator: ", ")
     }

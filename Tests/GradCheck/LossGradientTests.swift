@@ -181,9 +181,9 @@ extension GradVariant {
 struct LossGradientTests {
     static let env = TestEnvironment.current
     /// Small cases per loss (full Jacobians), times 10 in deep mode.
-    static let smallCases = 16
+    static let smallCases = 48
     /// Large cases per loss (random projections), times 10 in deep mode.
-    static let largeCases = 2
+    static let largeCases = 6
     /// Large cases have indices from here on (so `LOSS_CASE` names either kind).
     static let largeIndexOffset = 1_000_000
     /// How far past the small cases to look for a case of a family not yet seen.

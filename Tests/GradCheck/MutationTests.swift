@@ -247,7 +247,7 @@ struct MutationTests {
         #expect(!o.differencePassed, "finite differences missed the bug: error \(o.differenceError)\n  \(context)")
         if GradReport.enabled {
             print("mutation \(bug.testDescription.padding(toLength: 72, withPad: " ", startingAt: 0)) dual error \(String(format: "%.2e", o.dualError)), "
-                  + "FD error \(String(format: "%.2e", o.differenceError)) (\(o.mode), case \(c.index ?? -1), \(Shape.describe(c.arguments.input.shape)), \(c.loss.reduction))")
+                  + "FD error \(String(format: "%.2e", o.differenceError)) (\(o.mode.rawValue), case \(c.index ?? -1), \(Shape.describe(c.arguments.input.shape)), \(c.loss.reduction))")
         }
     }
 

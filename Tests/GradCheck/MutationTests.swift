@@ -107,9 +107,8 @@ struct MutationTests {
 
     // MARK: The bugs
 
-    static func mean(_ loss: String) -> GeneratorOptions {
-        GeneratorOptions(regimes: [.standardNormal], reductions: [.mean])
-    }
+    /// Standard-normal cases with reduction mean.
+    static let meanOptions = GeneratorOptions(regimes: [.standardNormal], reductions: [.mean])
 
     static let bugs: [Bug] = {
         var bugs: [Bug] = []
@@ -135,7 +134,7 @@ struct MutationTests {
         // 2. The mean's 1/N missing: elementwise losses (and kl_div's batchmean: 1/batch),
         //    and the class losses' 1/den.
         for loss in ["mse", "huber", "bce_with_logits", "poisson_nll"] {
-            bugs.append(Bug(name: "missing 1/N of the mean", loss: loss, options: mean(loss), projections: false, argument: .input,
+            bugs.append(Bug(name: "missing 1/N of the mean", loss: loss, options: meanOptions, projections: false, argument: .input,
                             applies: { isMean($0) && $0.arguments.input.count > 1 },
                             wrong: { c, _, g in g.map { $0 * Double(c.arguments.input.count) } }))
         }
@@ -148,14 +147,14 @@ struct MutationTests {
                         projections: false, argument: .input,
                         applies: { ($0.arguments.input.shape.first ?? 1) > 1 },
                         wrong: { c, _, g in g.map { $0 * Double(c.arguments.input.shape[0]) } }))
-        bugs.append(Bug(name: "missing 1/den of the mean", loss: "nll", options: mean("nll"), projections: false, argument: .input,
+        bugs.append(Bug(name: "missing 1/den of the mean", loss: "nll", options: meanOptions, projections: false, argument: .input,
                         applies: { weightSum($0) > 0 && (weightSum($0) - 1).magnitude > 1e-3 },
                         wrong: { c, _, g in g.map { $0 * weightSum(c) } }))
 
         // 3. The weighted mean divided by the count N of non-ignored rows instead of the
         //    sum of their weights: grad * sum(w) / N.
         for loss in ["cross_entropy", "nll"] {
-            var options = mean(loss)
+            var options = meanOptions
             options.classIndexTargets = true
             bugs.append(Bug(name: "weighted mean over N, not the weight sum", loss: loss, options: options, projections: false,
                             argument: .input,

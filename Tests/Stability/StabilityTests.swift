@@ -25,6 +25,19 @@ struct StabilityTests {
         #expect(outcome.passed, "\(outcome)\n    loss \(stabilityCase.loss.name) \(stabilityCase.loss.reduction); tolerance \(stabilityCase.tolerance(engine)): \(stabilityCase.derivation)")
     }
 
+    @Test("with LOSS_REPORT=1: print every case's measured error on both engines")
+    func report() {
+        guard ProcessInfo.processInfo.environment["LOSS_REPORT"] == "1" else { return }
+        let reference = StabilityCases.run(engine: .reference), fast = StabilityCases.run(engine: .fast)
+        print("| case | reference | fast |\n|---|---|---|")
+        for (r, f) in zip(reference, fast) {
+            func cell(_ o: StabilityOutcome) -> String {
+                o.passed ? String(format: "%.2g", o.worstError) : "FAILED"
+            }
+            print("| \(r.name) | \(cell(r)) | \(cell(f)) |")
+        }
+    }
+
     @Test("case names are unique and every case has a derivation")
     func caseList() {
         let names = StabilityCases.all.map(\.name)
@@ -92,6 +105,9 @@ struct LongReductionTests {
                 let result = try Fast.evaluate(MSELoss(), input: input, target: zeros, threads: threads)
                 let actual = Double(result.output.scalars[0])
                 let error = abs(actual - exact) / exact
+                if ProcessInfo.processInfo.environment["LOSS_REPORT"] == "1" {
+                    print("long mse mean pattern \(pattern == 0 ? "A" : "B") N = \(n) threads \(threads): relative error \(error) = \(error / 0x1p-24) u_f")
+                }
                 #expect(error <= Self.bound(n),
                         "mse mean pattern \(pattern == 0 ? "A" : "B"), N = \(n), threads \(threads): expected \(exact), actual \(actual), relative error \(error) (\(error / 0x1p-24) u_f) > bound \(Self.bound(n))")
             }

@@ -256,6 +256,11 @@ enum ReportBuild {
 /// The stability cases, per loss: (loss, passed, run, failure lines).
 enum ReportStability {
     static func results(losses: [String]) -> [(String, Int, Int, [String])] {
-        []
+        losses.map { loss in
+            let cases = StabilityCases.all.filter { $0.loss.name == loss }
+            let outcomes = [LossEngine.reference, .fast].flatMap { StabilityCases.run(engine: $0, cases: cases) }
+            let failures = outcomes.filter { !$0.passed }.map { "stability: \($0)" }
+            return (loss, outcomes.count - failures.count, outcomes.count, failures)
+        }
     }
 }

@@ -107,7 +107,11 @@ struct BCEKernel<Weight: ElementWeight>: ElementwiseKernel {
         // loss is +0 rather than -0.
         let value = w * ((y - one) * b - y * a)
         let p = (one - x) * x
-        let dInput = w * (x - y) / Lanes.choose(p .< eps12, eps12, else: p)
+        // (x - y) / den before the weight: a difference of subnormal probabilities is exact,
+        // and the quotient (up to 1e12 times larger) is normal again; weighting the
+        // difference first would round it at the subnormal spacing, an error that the
+        // division by 1e-12 then magnifies 1e12 times.
+        let dInput = w * ((x - y) / Lanes.choose(p .< eps12, eps12, else: p))
         let dTarget = w * (log1mX - logX)
         return ElementTerms(value: value, dInput: dInput, dTarget: dTarget)
     }

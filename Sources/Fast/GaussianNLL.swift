@@ -23,11 +23,13 @@ extension Fast {
     /// - Accuracy (u = 2^-24): the term is evaluated as `0.5 log v + (0.5 e) (e / v)`,
     ///   sharing the gradient's quotient `e / v` and overflowing only where the result
     ///   does (`e^2` alone overflows for `|e| > 1.8e19`, `e (e / v)` where the loss is
-    ///   still below `greatestFiniteMagnitude`). A term errs by at most about 7u of
+    ///   still below `greatestFiniteMagnitude`). A term errs by at most 7u of
     ///   `0.5 (|log v| + e^2 / v) + c` (the sum cancels where `log v < 0` balances the
-    ///   rest); a gradient element by about 4u. A reduction adds the summation error
-    ///   described in `Fast`. Measured against the Double reference: see
-    ///   FastElementwiseTests (LOSS_REPORT=1).
+    ///   rest); a gradient element by 5u (first-order bounds, derived in
+    ///   FastElementwiseTests). A reduction adds the summation error described in `Fast`.
+    ///   Measured against the Double reference (generated cases of every regime, 3 seeds):
+    ///   at most 4.0u of the loss's scale and 3.2u of the gradients'; in Float ULPs of the
+    ///   reference value the gradients are within 2.4 (p99 1.35), the loss's p99 is 3.4.
     /// - Edge cases: a variance of 0 (or below `eps`) is evaluated at `eps`. NaN in any
     ///   argument propagates (a NaN variance is not rejected, as PyTorch). An infinite
     ///   difference gives an infinite loss and gradient. An empty input gives NaN for

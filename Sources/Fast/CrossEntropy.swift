@@ -549,11 +549,17 @@ struct SoftmaxIndexKernel: @unchecked Sendable {
                 ? ((1 - eps) * wy * (-others / s) + epsC * (total * (ey / s) - wy)) * g
                 : wy * (-others / s) * g
             let l = epsC * g
+            // Loop-invariant masks as bits (a SIMDMask kept across the loop was rebuilt
+            // lane by lane in every iteration); the target column with replace(with:where:).
+            let keep = unsafeBitCast(ignored, to: UInt32Vector.self) ^ UInt32Vector(repeating: .max)
+            var column = FloatVector()
             for c in 0..<C {
                 var gv = VectorIO.load(tile, c &* 16) * k
                 if smoothing { gv -= l * weights.at(c) }
-                gv = Lanes.select(yLane .== Float(c), targetEntry, else: gv)
-                VectorIO.store(SoftmaxLanes.zeroing(gv, where: ignored), tile, c &* 16)
+                gv.replace(with: targetEntry, where: yLane .== column)
+                VectorIO.store(unsafeBitCast(unsafeBitCast(gv, to: UInt32Vector.self) & keep, to: FloatVector.self),
+                               tile, c &* 16)
+                column += 1
             }
         }
         return value

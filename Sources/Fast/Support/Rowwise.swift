@@ -319,6 +319,13 @@ struct RowGroup {
             for c in 0..<classes { VectorIO.store(FloatVector(), tile, c &* 16) }
         }
         let stride = inner, classes = self.classes
+        if stride == 1 {
+            forEachLane { k, start in
+                let row = source + start
+                for c in 0..<classes { tile[c &* 16 &+ k] = row[c] }
+            }
+            return
+        }
         forEachLane { k, start in
             let row = source + start
             var c = 0, o = k
@@ -340,6 +347,13 @@ struct RowGroup {
             return
         }
         let stride = inner, classes = self.classes
+        if stride == 1 {
+            forEachLane { k, start in
+                let row = destination + start
+                for c in 0..<classes { row[c] = tile[c &* 16 &+ k] }
+            }
+            return
+        }
         forEachLane { k, start in
             let row = destination + start
             var c = 0, o = k

@@ -365,24 +365,26 @@ struct SoftmaxIndexKernel: @unchecked Sendable {
             let s = row.sum
             let g = Double(scale.at(r))
             let base = smoothing ? (1 - eps) * wy + epsC * total : wy
-            let k = base * g / s
+            // With smoothing the entry is (base p_c - (eps/C) w_c) g, multiplied by g last
+            // as the reference does (an infinite g/den then gives +-inf, not inf - inf).
+            let k = smoothing ? base / s : base * g / s
             // p_y - 1 = -(s - e_y) / s; at a maximal target, s - e_y = rest.
             let ey = dy == 0 ? 1 : Foundation.exp(dy)
             let others = dy == 0 ? row.rest : s - ey
             let targetEntry = smoothing
                 ? ((1 - eps) * wy * (-others / s) + epsC * (total * (ey / s) - wy)) * g
                 : wy * (-others / s) * g
-            let lv = FloatVector(repeating: Float(epsC * g))
+            let lv = FloatVector(repeating: Float(epsC)), gv = FloatVector(repeating: Float(g))
             lo = 0
             for b in 0..<blocks {
                 let hi = min(lo + softmaxBlock, C)
                 let kb = FloatVector(repeating: Float(k * Foundation.exp(Double(shifts[b]) - Double(maximum))))
                 VectorIO.forEachVector(in: lo..<hi, { i, lanes in
-                    var gv = VectorIO.load(grad, i, lanes: lanes) * kb
+                    var entry = VectorIO.load(grad, i, lanes: lanes) * kb
                     if smoothing {
-                        gv -= weighted ? VectorIO.load(w!, i, lanes: lanes) * lv : lv
+                        entry = (entry - (weighted ? VectorIO.load(w!, i, lanes: lanes) * lv : lv)) * gv
                     }
-                    VectorIO.store(gv, grad, i, lanes: lanes)
+                    VectorIO.store(entry, grad, i, lanes: lanes)
                 }, endBlock: {})
                 lo = hi
             }
@@ -541,21 +543,20 @@ struct SoftmaxIndexKernel: @unchecked Sendable {
         if gradient {
             let g = scale.lanes(group.first, group.lanes)
             let base = smoothing ? (1 - eps) * wy + epsC * total : wy
-            let k = base * g / s
+            let k = smoothing ? base / s : base * g / s  // g last with smoothing, as above
             let yTop = dy .== 0
             let ey = Lanes.select(yTop, FloatVector(repeating: 1), else: VectorMath.exp(dy))
             let others = Lanes.select(yTop, restV, else: s - ey)
             let targetEntry = smoothing
                 ? ((1 - eps) * wy * (-others / s) + epsC * (total * (ey / s) - wy)) * g
                 : wy * (-others / s) * g
-            let l = epsC * g
             // Loop-invariant masks as bits (a SIMDMask kept across the loop was rebuilt
             // lane by lane in every iteration); the target column with replace(with:where:).
             let keep = unsafeBitCast(ignored, to: UInt32Vector.self) ^ UInt32Vector(repeating: .max)
             var column = FloatVector()
             for c in 0..<C {
                 var gv = VectorIO.load(tile, c &* 16) * k
-                if smoothing { gv -= l * weights.at(c) }
+                if smoothing { gv = (gv - epsC * weights.at(c)) * g }
                 gv.replace(with: targetEntry, where: yLane .== column)
                 VectorIO.store(unsafeBitCast(unsafeBitCast(gv, to: UInt32Vector.self) & keep, to: FloatVector.self),
                                tile, c &* 16)
@@ -649,7 +650,8 @@ struct SoftmaxProbabilityKernel: @unchecked Sendable {
         let gradTarget = streams.gradTarget.map { $0 + r * C }
         if gradInput != nil || gradTarget != nil {
             let g = scale.at(r)
-            let k = FloatVector(repeating: Float(tMass * Double(g) / row.sum))
+            // (p_c T - w_c t_c) g, with g last as the reference.
+            let k = FloatVector(repeating: Float(tMass / row.sum))
             let gv = FloatVector(repeating: g)
             let targetFactor = FloatVector(repeating: -Float(1 - smoothing) * g)
             let logSumV = FloatVector(repeating: Float(logSum))
@@ -661,7 +663,7 @@ struct SoftmaxProbabilityKernel: @unchecked Sendable {
                     let tt = smoothed(VectorIO.load(t, i, lanes: lanes), keep, spread)
                     let wt = wv.map { $0 * tt } ?? tt
                     let absent = (tt .== 0) .& (v .== negInf)
-                    let gi = VectorMath.exp(d) * k - wt * gv
+                    let gi = (VectorMath.exp(d) * k - wt) * gv
                     VectorIO.store(SoftmaxLanes.zeroing(gi, where: absent), gradInput, i, lanes: lanes)
                 }
                 if let gradTarget {
@@ -746,7 +748,7 @@ struct SoftmaxProbabilityKernel: @unchecked Sendable {
         let wantsInput = streams.gradInput != nil, wantsTarget = streams.gradTarget != nil
         if wantsInput || wantsTarget {
             let g = scale.lanes(group.first, group.lanes)
-            let k = tMass * g / s
+            let k = tMass / s
             let targetFactor = -keep * g
             for c in 0..<C {
                 let v = VectorIO.load(xTile, c &* 16)
@@ -758,7 +760,7 @@ struct SoftmaxProbabilityKernel: @unchecked Sendable {
                 }
                 if wantsInput {
                     let absent = (tt .== 0) .& (v .== negInf)
-                    let gi = VectorMath.exp(d) * k - tt * wc * g
+                    let gi = (VectorMath.exp(d) * k - tt * wc) * g
                     VectorIO.store(SoftmaxLanes.zeroing(gi, where: absent), xTile, c &* 16)
                 }
             }

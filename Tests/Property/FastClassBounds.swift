@@ -403,6 +403,12 @@ final class ClassErrorReport: @unchecked Sendable {
         gradient[kind, default: MeasuredErrors()].merge(g)
     }
 
+    /// Prints `lines(title)` when `LOSS_REPORT=1`.
+    func print(_ title: String) {
+        guard ClassErrorReport.enabled else { return }
+        for line in lines(title) { Swift.print(line) }
+    }
+
     /// One line per loss and quantity: median, p99 and max element ULPs, the largest
     /// norm-wise error in ULPs, and the largest fraction of the bound used.
     func lines(_ title: String) -> [String] {
@@ -413,7 +419,7 @@ final class ClassErrorReport: @unchecked Sendable {
                 let sorted = m.ulps.sorted()
                 guard !sorted.isEmpty else { continue }
                 func q(_ f: Double) -> UInt64 { sorted[min(sorted.count - 1, Int(Double(sorted.count - 1) * f))] }
-                lines.append(String(format: "%@: %@ %@ (%d elements): median %llu, p99 %llu, max %llu Float ulp; norm-wise max %.2f ulp; %.3f of the bound",
+                lines.append(String(format: "LOSS_REPORT %@, %@ %@ (%d elements): median %llu, p99 %llu, max %llu Float ulp; norm-wise max %.2f ulp; %.3f of the bound",
                                     title, kind, name, sorted.count, q(0.5), q(0.99), sorted.last!, m.normULPs, m.headroom))
             }
         }

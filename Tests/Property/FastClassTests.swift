@@ -11,9 +11,6 @@ import LossVerification
 // the buffer entry points. Bounds: FastClassBounds.swift. `LOSS_REPORT=1` prints the
 // measured error distribution per loss.
 
-/// The errors of every comparison in this file, for `LOSS_REPORT=1`.
-let classReport = ClassErrorReport()
-
 /// Records failures (at most a few per test, with the count of the rest).
 struct FailureLog {
     var messages: [String] = []
@@ -41,12 +38,12 @@ extension SeededGenerator {
     }
 }
 
-/// Runs `call` and records its failures and errors.
-func runClassCall(_ call: ClassCall, _ log: inout FailureLog, threads: Int? = nil) {
+/// Runs `call` and records its failures (and its errors in `report`).
+func runClassCall(_ call: ClassCall, _ log: inout FailureLog, report: ClassErrorReport? = nil, threads: Int? = nil) {
     do {
         let (failures, value, gradient) = try checkClassCall(call, threads: threads)
         log.add(failures)
-        classReport.add(call.kind, value: value, gradient: gradient)
+        report?.add(call.kind, value: value, gradient: gradient)
         // The value-only call computes the same bits (it recomputes what the gradient
         // call reads back from the gradient buffer).
         let valueOnly = try call.fast(gradients: .none, threads: threads)
@@ -126,6 +123,7 @@ struct FastClassTests {
           arguments: ["cross_entropy", "nll"])
     func generatedCases(_ name: String) throws {
         var log = FailureLog()
+        let report = ClassErrorReport()
         let plain = GeneratorOptions()
         let tails = GeneratorOptions(simdTails: true, maxTailExponent: 6)
         for (options, base, label) in [(plain, 250, "default"), (tails, 120, "simd-tails")] {
@@ -133,16 +131,17 @@ struct FastClassTests {
                 let generated = try Generators.case(for: name, seed: Self.env.seed &+ (label == "default" ? 0 : 1), index: index, options: options)
                 let origin = (generated.rerunHint ?? "") + " (options: \(label)); "
                     + Self.env.rerunCommand(filter: "FastClassTests/generatedCases", caseIndex: index)
-                runClassCall(ClassCall(loss: generated.loss, arguments: generated.arguments, origin: origin), &log)
+                runClassCall(ClassCall(loss: generated.loss, arguments: generated.arguments, origin: origin), &log, report: report)
             }
         }
         log.report("generatedCases(\(name))")
-        if ClassErrorReport.enabled { for line in classReport.lines("error report") { print(line) } }
+        report.print("generated cases")
     }
 
     @Test("-inf masked classes: some classes, whole rows, absent probability targets")
     func maskedClasses() throws {
         var log = FailureLog()
+        let report = ClassErrorReport()
         for name in ["cross_entropy", "nll"] {
             for index in Self.env.caseIndices(base: 150) {
                 let generated = try Generators.case(for: name, seed: Self.env.seed &+ 2, index: index)
@@ -159,10 +158,11 @@ struct FastClassTests {
                 }
                 let origin = (generated.rerunHint ?? "") + " with -inf masks; "
                     + Self.env.rerunCommand(filter: "FastClassTests/maskedClasses", caseIndex: index)
-                runClassCall(ClassCall(loss: generated.loss, arguments: a, origin: origin), &log)
+                runClassCall(ClassCall(loss: generated.loss, arguments: a, origin: origin), &log, report: report)
             }
         }
         log.report("maskedClasses")
+        report.print("masked classes")
     }
 
     // MARK: Wide rows
@@ -170,6 +170,7 @@ struct FastClassTests {
     @Test("wide rows: C = 1000, 5000 (three blocks), 32000; every regime; weights, smoothing, ignore, probabilities")
     func wideRows() throws {
         var log = FailureLog()
+        let report = ClassErrorReport()
         let shapes: [(rows: Int, classes: Int)] = [(2, 1000), (2, 5000), (1, 32000)]
         let regimes = ["normal", "normal3", "one-hot", "wide", "masked", "ascending"]
         var index = 0
@@ -194,11 +195,12 @@ struct FastClassTests {
                     let call = ClassCall(loss: .crossEntropy(loss),
                                          arguments: LossArguments(input: input, target: target, upstream: upstream),
                                          origin: "\(origin): regime \(regime)")
-                    runClassCall(call, &log)
+                    runClassCall(call, &log, report: report)
                 }
             }
         }
         log.report("wideRows")
+        report.print("wide rows")
     }
 
     @Test("rows one-hot to working precision keep relative accuracy (log1p of the rest)")
@@ -240,6 +242,7 @@ struct FastClassTests {
     @Test("k-dimensional inputs [N, C, d...]: contiguous and gathered lane groups, C from 1 to 100")
     func kDimensional() throws {
         var log = FailureLog()
+        let report = ClassErrorReport()
         let shapes: [[Int]] = [[2, 5, 40], [3, 4, 7], [2, 3, 4, 5], [1, 100, 33], [2, 60, 3], [3, 20, 16], [2, 1, 17],
                                [1, 2, 15, 2], [4, 3, 1], [2, 17, 9]]
         var index = 0
@@ -271,10 +274,11 @@ struct FastClassTests {
                     let y = try Tensor(shape: lossShape, scalars: classIndices(rows, classes: C, ignoredShare: 0.2, rng: &rng))
                     call = ClassCall(loss: .crossEntropy(loss), arguments: LossArguments(input: input, target: .classes(y), upstream: upstream), origin: origin)
                 }
-                runClassCall(call, &log)
+                runClassCall(call, &log, report: report)
             }
         }
         log.report("kDimensional")
+        report.print("k-dimensional")
     }
 
     // MARK: Non-finite rows

@@ -7,6 +7,7 @@ enum Losscheck {
     /// Every subcommand, in the order the usage text lists them.
     static let subcommands: [any Subcommand.Type] = [
         GoldenCommand.self,
+        BenchCommand.self,
     ]
 
     static var usage: String {

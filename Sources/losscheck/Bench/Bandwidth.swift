@@ -151,26 +151,26 @@ enum Bandwidth {
         }
     }
 
-    /// `sum(a[0..<count])` with four independent vector accumulators.
+    /// `sum(a[0..<count])` with two independent `SIMD16` accumulators: eight SSE
+    /// registers (four AVX ones), enough parallel adds to outrun memory and few enough
+    /// that nothing spills to the stack on the default target.
     @inline(never)
     static func read(_ a: UnsafePointer<Float>, count: Int) -> Float {
         let p = UnsafeRawPointer(a)
-        var s0 = SIMD16<Float>(), s1 = SIMD16<Float>(), s2 = SIMD16<Float>(), s3 = SIMD16<Float>()
+        var s0 = SIMD16<Float>(), s1 = SIMD16<Float>()
         var i = 0
-        while i + 64 <= count {
-            let offset = i * 4
+        while i + 32 <= count {
+            let offset = i &* 4
             s0 += p.loadUnaligned(fromByteOffset: offset, as: SIMD16<Float>.self)
-            s1 += p.loadUnaligned(fromByteOffset: offset + 64, as: SIMD16<Float>.self)
-            s2 += p.loadUnaligned(fromByteOffset: offset + 128, as: SIMD16<Float>.self)
-            s3 += p.loadUnaligned(fromByteOffset: offset + 192, as: SIMD16<Float>.self)
-            i += 64
+            s1 += p.loadUnaligned(fromByteOffset: offset &+ 64, as: SIMD16<Float>.self)
+            i += 32
         }
         var tail: Float = 0
         while i < count {
             tail += a[i]
             i += 1
         }
-        return ((s0 + s1) + (s2 + s3)).sum() + tail
+        return (s0 + s1).sum() + tail
     }
 
     /// `c[i] = a[i]` for `i < count`, by vector loads and stores.
@@ -179,7 +179,7 @@ enum Bandwidth {
         let source = UnsafeRawPointer(a), destination = UnsafeMutableRawPointer(c)
         var i = 0
         while i + 16 <= count {
-            let offset = i * 4
+            let offset = i &* 4
             destination.storeBytes(of: source.loadUnaligned(fromByteOffset: offset, as: SIMD16<Float>.self),
                                    toByteOffset: offset, as: SIMD16<Float>.self)
             i += 16
@@ -198,7 +198,7 @@ enum Bandwidth {
         let scale = SIMD16<Float>(repeating: q)
         var i = 0
         while i + 16 <= count {
-            let offset = i * 4
+            let offset = i &* 4
             let value = x.loadUnaligned(fromByteOffset: offset, as: SIMD16<Float>.self)
                 + scale * y.loadUnaligned(fromByteOffset: offset, as: SIMD16<Float>.self)
             z.storeBytes(of: value, toByteOffset: offset, as: SIMD16<Float>.self)

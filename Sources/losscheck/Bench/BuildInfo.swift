@@ -18,8 +18,15 @@ enum BuildInfo {
         #if DEBUG
         return "debug"
         #else
-        return _isDebugAssertConfiguration() ? "unoptimized (no DEBUG define, but debug assertions on)" : "release"
+        return assertionsEnabled ? "unoptimized (no DEBUG define, but assertions on)" : "release"
         #endif
+    }
+
+    /// Whether `assert` runs in this build (it does in -Onone, not in -O).
+    private static var assertionsEnabled: Bool {
+        var enabled = false
+        assert({ enabled = true; return true }())
+        return enabled
     }
 
     /// Whether timings from this build mean anything.

@@ -23,9 +23,10 @@ enum BenchCommand: Subcommand {
         (value + input gradient) for the speedup: on the leading rows holding at most
         2^20 elements (at least one row), the time scaled to the full input (the table
         says which; the reference is compute-bound, so its time is linear). Measures
-        the memory bandwidth first (read, copy, triad over buffers 8x the last-level
-        cache, 1 thread and all cores) and reports each workload's effective GB/s (minimal
-        bytes: inputs read once, gradient written once) as a percentage of it.
+        the memory bandwidth before and after the workloads (read, copy, triad over
+        buffers 8x the last-level cache, 1 thread and all cores) and reports each
+        workload's effective GB/s (minimal bytes: inputs read once, gradient written
+        once) as a percentage of it.
 
         Workloads (float32, reduction mean; kl_div batchmean):
         \(list)
@@ -200,31 +201,35 @@ struct BenchRunner {
                             referenceElementBudget: options.referenceElements, seed: Self.seed))
         progress(BuildInfo.headline)
 
-        report.bandwidth = measureBandwidth(cacheBytes: report.host.lastLevelCacheBytes)
+        report.bandwidth = measureBandwidth(cacheBytes: report.host.lastLevelCacheBytes, phase: "start")
         var failed = false
         for spec in WorkloadSpec.all where options.workloads.contains(spec.id) {
-            let result = measure(spec, report: report)
+            let result = measure(spec)
             failed = failed || result.notes.contains { $0.hasPrefix("error") }
             report.workloads.append(result)
         }
+        if !options.quick {
+            report.bandwidth += measureBandwidth(cacheBytes: report.host.lastLevelCacheBytes, phase: "end")
+        }
+        report.compareWithBandwidth()
         report.host.loadAverageAtEnd = Host.loadAverage
         return (report, failed)
     }
 
-    func measureBandwidth(cacheBytes: Int) -> [BandwidthResult] {
+    func measureBandwidth(cacheBytes: Int, phase: String) -> [BandwidthResult] {
         let bytes = Bandwidth.bufferBytes(lastLevelCache: cacheBytes, quick: options.quick)
-        progress("bandwidth: 3 buffers of \(bytes >> 20) MiB")
+        progress("bandwidth (\(phase)): 3 buffers of \(bytes >> 20) MiB")
         let buffers = BandwidthBuffers(bytesPerBuffer: bytes)
         var results: [BandwidthResult] = []
         for kernel in BandwidthKernel.allCases {
             for threads in threadCounts {
-                results.append(Bandwidth.measure(kernel, threads: threads, buffers: buffers, warmup: warmup, runs: options.runs))
+                results.append(Bandwidth.measure(kernel, threads: threads, buffers: buffers, warmup: warmup, runs: options.runs, phase: phase))
             }
         }
         return results
     }
 
-    func measure(_ spec: WorkloadSpec, report: BenchReport) -> WorkloadResult {
+    func measure(_ spec: WorkloadSpec) -> WorkloadResult {
         let shape = options.quick ? spec.quickShape : spec.shape
         progress("\(spec.id) \(spec.loss) \(Shape.describe(shape)): drawing the data")
         let workload = spec.make(shape, Self.seed &+ UInt64(spec.id.dropFirst())!)
@@ -249,9 +254,8 @@ struct BenchRunner {
                             let bytes = workload.bytes(gradient: gradient)
                             let kernel = gradient ? spec.gradientKernel : .read
                             let gbs = Double(bytes) / timing.medianSeconds / 1e9
-                            let peer = report.bandwidth(kernel, threads: threads)?.gbPerSecond
                             rates.append(Rate(timing: timing, bytes: bytes, gbPerSecond: gbs, bandwidthKernel: kernel,
-                                              percentOfBandwidth: peer.map { 100 * gbs / $0 }))
+                                              percentOfBandwidth: nil))
                         }
                         result.fast.append(FastMeasurement(api: api, threads: threads, value: rates[0], valueAndGradient: rates[1]))
                     }

@@ -45,6 +45,8 @@ enum BandwidthKernel: String, Codable, CaseIterable, Sendable {
 struct BandwidthResult: Codable, Sendable {
     let kernel: BandwidthKernel
     let threads: Int
+    /// "start" (before the workloads) or "end" (after them, full runs only).
+    let phase: String
     /// Elements per buffer (each buffer holds this many Floats).
     let elements: Int
     /// Bytes counted per pass: `elements * kernel.bytesPerElement`.
@@ -103,13 +105,13 @@ enum Bandwidth {
     /// Times `kernel` over `buffers` on `threads` threads (each takes one contiguous
     /// part, 64-element aligned); the dispatch to the threads is inside the timing.
     static func measure(_ kernel: BandwidthKernel, threads: Int, buffers: BandwidthBuffers,
-                        warmup: Int, runs: Int) -> BandwidthResult {
+                        warmup: Int, runs: Int, phase: String) -> BandwidthResult {
         let n = buffers.count
         let timing = Timing.measure(warmup: warmup, runs: runs) {
             pass(kernel, threads: threads, buffers: buffers)
         }
         let bytes = n * kernel.bytesPerElement
-        return BandwidthResult(kernel: kernel, threads: threads, elements: n, bytesPerPass: bytes, timing: timing,
+        return BandwidthResult(kernel: kernel, threads: threads, phase: phase, elements: n, bytesPerPass: bytes, timing: timing,
                                gbPerSecond: Double(bytes) / timing.medianSeconds / 1e9,
                                bestGBPerSecond: Double(bytes) / timing.minSeconds / 1e9)
     }

@@ -44,9 +44,26 @@ struct BenchReport: Codable {
     var bandwidth: [BandwidthResult] = []
     var workloads: [WorkloadResult] = []
 
-    /// The bandwidth measured for `kernel` at `threads`.
+    /// The bandwidth of `kernel` at `threads` that the workloads are compared with: the
+    /// higher median of the measurements before and after the workloads (on a shared
+    /// machine the bandwidth drifts; the higher one is what the machine could deliver,
+    /// so the percentages are not flattered by a bad moment).
     func bandwidth(_ kernel: BandwidthKernel, threads: Int) -> BandwidthResult? {
-        bandwidth.first { $0.kernel == kernel && $0.threads == threads }
+        bandwidth.filter { $0.kernel == kernel && $0.threads == threads }.max { $0.gbPerSecond < $1.gbPerSecond }
+    }
+
+    /// Fills in every rate's percentage of the bandwidth (once all is measured).
+    mutating func compareWithBandwidth() {
+        for w in workloads.indices {
+            for m in workloads[w].fast.indices {
+                let threads = workloads[w].fast[m].threads
+                for keyPath in [\FastMeasurement.value, \FastMeasurement.valueAndGradient] {
+                    let rate = workloads[w].fast[m][keyPath: keyPath]
+                    let peer = bandwidth(rate.bandwidthKernel, threads: threads)?.gbPerSecond
+                    workloads[w].fast[m][keyPath: keyPath].percentOfBandwidth = peer.map { 100 * rate.gbPerSecond / $0 }
+                }
+            }
+        }
     }
 }
 
@@ -60,7 +77,7 @@ struct Rate: Codable {
     /// The bandwidth kernel compared with, and `gbPerSecond` as a percentage of its
     /// median GB/s at the same thread count.
     let bandwidthKernel: BandwidthKernel
-    let percentOfBandwidth: Double?
+    var percentOfBandwidth: Double?
 }
 
 /// The fast engine through one entry point at one thread count.
@@ -68,8 +85,8 @@ struct FastMeasurement: Codable {
     /// "buffer" (allocation-free) or "tensor".
     let api: String
     let threads: Int
-    let value: Rate
-    let valueAndGradient: Rate
+    var value: Rate
+    var valueAndGradient: Rate
 }
 
 /// The reference engine's one timed run of value + input gradient.
@@ -129,21 +146,26 @@ extension BenchReport {
         if let first = bandwidth.first {
             let mib = (first.elements * 4) >> 20
             let cache = host.lastLevelCacheBytes >> 20
+            let phases = Array(Set(bandwidth.map(\.phase))).sorted { $0 == "start" && $1 != "start" }
             lines.append("Memory bandwidth: buffers of \(mib) MiB each (last-level cache \(cache) MiB\(host.lastLevelCacheAssumed ? ", assumed" : "")), "
-                         + "GB/s = counted bytes / time, median (best) of \(first.timing.runs)")
-            var rows = [["kernel", "loop", "bytes/elem"] + settings.threads.map { Self.threadsLabel($0) }]
+                         + "GB/s = counted bytes / time, median (best) of \(first.timing.runs)"
+                         + (phases.count > 1 ? "; measured before and after the workloads, %bw uses the higher median" : ""))
+            var rows = [["kernel", "loop", "bytes/elem"] + (phases.count > 1 ? ["when"] : []) + settings.threads.map { Self.threadsLabel($0) }]
             for kernel in BandwidthKernel.allCases {
-                var row = [kernel.rawValue, kernel.formula, "\(kernel.bytesPerElement)"]
-                for t in settings.threads {
-                    if let r = bandwidth(kernel, threads: t) {
-                        row.append("\(Self.fixed(r.gbPerSecond, 1)) (\(Self.fixed(r.bestGBPerSecond, 1)))")
-                    } else {
-                        row.append("-")
+                for phase in phases {
+                    var row = [kernel.rawValue, kernel.formula, "\(kernel.bytesPerElement)"] + (phases.count > 1 ? [phase] : [])
+                    for t in settings.threads {
+                        if let r = bandwidth.first(where: { $0.kernel == kernel && $0.threads == t && $0.phase == phase }) {
+                            row.append("\(Self.fixed(r.gbPerSecond, 1)) (\(Self.fixed(r.bestGBPerSecond, 1)))")
+                        } else {
+                            row.append("-")
+                        }
                     }
+                    rows.append(row)
                 }
-                rows.append(row)
             }
-            lines += Self.align(rows, rightAligned: Set(2..<(3 + settings.threads.count))).map { "  " + $0 }
+            let firstNumber = phases.count > 1 ? 4 : 3
+            lines += Self.align(rows, rightAligned: Set([2] + Array(firstNumber..<(firstNumber + settings.threads.count)))).map { "  " + $0 }
             lines.append("")
         }
 
@@ -176,7 +198,7 @@ extension BenchReport {
                 lines.append(line)
                 if !w.speedups.isEmpty {
                     lines.append("   speedup of fast (buffer, value+grad) over reference: "
-                                 + w.speedups.map { "\(Self.fixed($0.ratio, 1))x at \(Self.threadsLabel($0.threads))" }.joined(separator: ", "))
+                                 + w.speedups.map { "\(Self.ratio($0.ratio)) at \(Self.threadsLabel($0.threads))" }.joined(separator: ", "))
                 }
             }
             for note in w.notes { lines.append("   note: \(note)") }
@@ -186,7 +208,9 @@ extension BenchReport {
         if !built.isEmpty {
             lines.append("")
             lines.append("Summary: fast engine, buffer API, value + gradient (median GB/s and % of the matching bandwidth kernel)")
-            var rows = [["workload", "loss"] + settings.threads.flatMap { ["\(Self.threadsLabel($0)) GB/s", "%bw"] } + ["vs reference"]]
+            let most = settings.threads.last ?? 1
+            var rows = [["workload", "loss"] + settings.threads.flatMap { ["\(Self.threadsLabel($0)) GB/s", "%bw"] }
+                        + ["ref/fast at \(most)"]]
             for w in workloads {
                 var row = [w.id, w.loss]
                 for t in settings.threads {
@@ -196,7 +220,7 @@ extension BenchReport {
                         row += [w.built ? "-" : "not built", ""]
                     }
                 }
-                row.append(w.speedups.last.map { "\(Self.fixed($0.ratio, 1))x" } ?? "-")
+                row.append(w.speedups.last.map { Self.ratio($0.ratio) } ?? "-")
                 rows.append(row)
             }
             lines += Self.align(rows, rightAligned: Set(2..<(3 + 2 * settings.threads.count))).map { "  " + $0 }
@@ -223,6 +247,11 @@ extension BenchReport {
     static func milliseconds(_ t: Timing) -> String {
         let decimals = t.medianSeconds < 0.01 ? 3 : 2
         return "\(fixed(t.medianSeconds * 1e3, decimals)) / \(fixed(t.minSeconds * 1e3, decimals))"
+    }
+
+    /// "3.4x", "57x", "1234x": three significant digits at most.
+    static func ratio(_ value: Double) -> String {
+        "\(fixed(value, value < 10 ? 1 : 0))x"
     }
 
     static func percent(_ value: Double?) -> String {

@@ -195,6 +195,7 @@ extension BenchReport {
                 } else {
                     line += " estimated: \(Self.fixed(r.seconds * 1e3, 1)) ms on \(Shape.describe(r.shape)) (\(r.elements) of \(r.fullElements) elements) x \(Self.fixed(r.scale, 2))"
                 }
+                line += "; \(Self.fixed(r.seconds / Double(r.elements) * 1e9, 0)) ns per element"
                 lines.append(line)
                 if !w.speedups.isEmpty {
                     lines.append("   speedup of fast (buffer, value+grad) over reference: "

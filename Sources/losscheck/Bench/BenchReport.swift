@@ -177,7 +177,7 @@ extension BenchReport {
             lines.append("\(w.id) \(w.loss) \(Shape.describe(w.shape)), \(w.options): \(w.data)")
             lines.append("   minimal bytes: value \(Self.megabytes(w.bytesValue)), value+grad \(Self.megabytes(w.bytesValueAndGradient))")
             if !w.built {
-                lines.append("   fast engine: not built (this loss's fast kernel is not in this version; see FastCalls+Pending.swift)")
+                lines.append("   fast engine: not built (this loss's fast kernel is not in this version; see Sources/losscheck/Bench/FastCalls.swift)")
             } else if !w.fast.isEmpty {
                 var rows = [["engine", "api", "threads", "value ms", "GB/s", "%bw", "value+grad ms", "GB/s", "%bw"]]
                 for m in w.fast {

@@ -8,6 +8,7 @@ enum Losscheck {
     static let subcommands: [any Subcommand.Type] = [
         ReportCommand.self,
         GoldenCommand.self,
+        BenchCommand.self,
     ]
 
     static var usage: String {

@@ -12,9 +12,13 @@
 /// - otherwise (rows shorter than 16, or a vector that crosses a row): lane by lane.
 ///
 /// The Float copy is made once per call (the one allocation of a weighted call); the
-/// operand is immutable and safe to share across the workers.
+/// operand is immutable and safe to share across the workers. An operand that already
+/// is Float (gaussian_nll's `var`) is read in place (`init(borrowing:_:)`).
 package struct BroadcastOperand: @unchecked Sendable {
-    private let storage: FloatStorage
+    /// The operand's Float values: `owner`'s copy, or the caller's buffer.
+    private let values: UnsafePointer<Float>
+    /// Keeps the Float copy alive; nil when reading a borrowed buffer.
+    private let owner: FloatStorage?
     /// The input's shape and, per input dimension, the stride in the operand.
     private let shape: [Int]
     private let strides: [Int]
@@ -31,7 +35,26 @@ package struct BroadcastOperand: @unchecked Sendable {
 
     /// The operand `values` (row-major, of the operand's shape) broadcast by `broadcast`.
     package init(_ values: [Double], _ broadcast: Broadcast) {
-        storage = FloatStorage(values.map { Float($0) })
+        let copy = FloatStorage(values.map { Float($0) })
+        self.init(owner: copy, values: UnsafePointer(copy.pointer), broadcast)
+    }
+
+    /// The Float operand `values` (row-major, of the operand's shape) broadcast by
+    /// `broadcast`, read in place: the caller keeps the buffer alive and unchanged while
+    /// the operand is in use, and it holds at least as many values as the operand's shape.
+    package init(borrowing values: UnsafeBufferPointer<Float>, _ broadcast: Broadcast) {
+        if let base = values.baseAddress {
+            self.init(owner: nil, values: base, broadcast)
+        } else {
+            // An empty operand (only with an empty input, so never read).
+            let empty = FloatStorage([])
+            self.init(owner: empty, values: UnsafePointer(empty.pointer), broadcast)
+        }
+    }
+
+    private init(owner: FloatStorage?, values: UnsafePointer<Float>, _ broadcast: Broadcast) {
+        self.owner = owner
+        self.values = values
         shape = broadcast.shape
         strides = broadcast.strides
         var spans = Array(repeating: 1, count: shape.count)
@@ -56,7 +79,6 @@ package struct BroadcastOperand: @unchecked Sendable {
     /// beyond `lanes`).
     @inline(__always)
     package func load(at index: Int, lanes: Int) -> FloatVector {
-        let values = storage.pointer
         switch layout {
         case .identity:
             return VectorIO.load(values, index, lanes: lanes)
@@ -88,9 +110,27 @@ package struct BroadcastOperand: @unchecked Sendable {
 
     private func gather(_ index: Int, lanes: Int) -> FloatVector {
         var v = FloatVector()
-        for k in 0..<lanes { v[k] = storage.pointer[offset(of: index + k)] }
+        for k in 0..<lanes { v[k] = values[offset(of: index + k)] }
         return v
     }
+}
+
+/// A per-element weight as a kernel multiplies it in: a broadcast operand, or none.
+///
+/// Kernels are generic over it, so the unweighted case compiles to its own loop in which
+/// the product by `Unweighted`'s splat of 1 folds away (`x * 1` is `x` for every Float,
+/// NaN included) and nothing is loaded.
+protocol ElementWeight: Sendable {
+    /// The weights at input elements `index ..< index + lanes`.
+    func load(at index: Int, lanes: Int) -> FloatVector
+}
+
+extension BroadcastOperand: ElementWeight {}
+
+/// No weight: every element's weight is 1.
+struct Unweighted: ElementWeight {
+    @inline(__always)
+    func load(at index: Int, lanes: Int) -> FloatVector { FloatVector(repeating: 1) }
 }
 
 /// Owns a Float copy for as long as an operand that reads it lives.

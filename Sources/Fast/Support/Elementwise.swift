@@ -10,11 +10,19 @@
 //   read with `load(at: index, lanes: lanes)` and multiplied into value and
 //   derivatives); the two entry points exactly as in MSE.swift, with `denominator` the
 //   mean's (the element count, or `KLDivLoss.batchSize` for batchmean). Value checks
-//   such as bce's [0, 1] domain run before `evaluateElementwise`. A kernel's padding
-//   lanes get input and target 0; their values are discarded, so a loss that is not 0
-//   at (0, 0) (poisson_nll) needs nothing special.
-// - gaussian_nll: a third operand with its own gradient; extend `ElementwiseStreams`
-//   and `ElementTerms` with it rather than writing a second loop.
+//   such as bce's [0, 1] domain go in `valueCheck`, which runs after the buffer checks
+//   (so it reads only buffers of the right length) and before any arithmetic; a fast
+//   vectorized scan (`ValueCheck`) finds whether anything is wrong and the description's
+//   validator then names the element. A kernel's padding lanes get input and target 0
+//   (a broadcast operand 0 too); their values are discarded, so a loss that is not 0
+//   at (0, 0) (poisson_nll) needs nothing special. Unweighted and weighted calls are
+//   one kernel generic over `ElementWeight`, so the unweighted loop loads nothing.
+// - gaussian_nll: its `var` has no gradient (neither `LossResult` nor `Outputs` has a
+//   slot for one; the reference computes none either), so it is one more read-only
+//   broadcast operand of the kernel, read in place from the caller's Float buffer
+//   (`BroadcastOperand(borrowing:_:)`); the streams and the loop stay as they are. A
+//   variance gradient would need a third gradient stream in `ElementwiseStreams` and
+//   `ElementTerms`.
 // - Row-wise (cross_entropy, nll): chunks of whole rows,
 //   `Chunks(count: layout.rows, size: max(1, Fast.chunkSize / layout.classes))`, and
 //   `Parallel.sum` over a `SIMD2<Double>` partial (loss sum, weight sum). The weighted
@@ -59,15 +67,18 @@ extension Fast {
     /// The buffer entry point of every elementwise loss, after `loss.validate`.
     ///
     /// `denominator` is what `mean` divides by. Checks the buffers and the thread count,
-    /// then runs the fused loop.
+    /// then calls `valueCheck` with the thread count (the loss's checks of the values in
+    /// its buffers, which now have the right lengths), then runs the fused loop.
     static func evaluateElementwise<K: ElementwiseKernel>(
         _ kernel: K, loss: String, layout: ElementwiseLayout, reduction: Reduction, denominator: Int,
         input: UnsafeBufferPointer<Float>, target: UnsafeBufferPointer<Float>,
-        upstream: UnsafeBufferPointer<Float>?, outputs: Outputs, threads: Int?
+        upstream: UnsafeBufferPointer<Float>?, outputs: Outputs, threads: Int?,
+        valueCheck: (_ threads: Int) throws(LossError) -> Void = { _ in }
     ) throws(LossError) {
         let threads = try threadCount(threads, loss: loss)
         try BufferCheck.elementwise(loss: loss, layout: layout, reduction: reduction, input: input, target: target,
                                     upstream: upstream, outputs: outputs)
+        try valueCheck(threads)
         let streams = ElementwiseStreams(
             input: input.baseAddress, target: target.baseAddress, upstream: upstream?.baseAddress,
             output: outputs.output.baseAddress, gradInput: outputs.gradInput?.baseAddress,

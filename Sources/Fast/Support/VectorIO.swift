@@ -99,6 +99,26 @@ enum Lanes {
         return unsafeBitCast(bits, to: FloatVector.self)
     }
 
+    /// `mask ? a : b` lane by lane through the standard library's `replace(with:where:)`,
+    /// which LLVM lowers to a whole-vector select: and/andnot/or (a blend with SSE4.1),
+    /// or `minps`/`maxps` where that is the same function, NaN included.
+    ///
+    /// Measured with Swift 6.3.1 on the default x86-64 target: in the bce and
+    /// bce_with_logits loops, and in a huber loop taken apart on its own, `select` above
+    /// sent each mask through general-purpose registers (cmpps, movq, shr, pinsrw,
+    /// pslld/psrad per lane pair: 24 pinsrw per select of 16 lanes), while this form
+    /// stayed in vector registers; the huber loop ran in 1.36 ns per element with it
+    /// against 2.69 with `select` (thread CPU time, 2^22 elements). The losses written
+    /// after that measurement (bce, bce_with_logits, kl_div, poisson_nll, gaussian_nll)
+    /// use this form. It looks at no value except through the mask, so NaN passes
+    /// through from whichever side is chosen.
+    @inline(__always)
+    static func choose(_ mask: SIMDMask<Int32Vector>, _ a: FloatVector, else b: FloatVector) -> FloatVector {
+        var result = b
+        result.replace(with: a, where: mask)
+        return result
+    }
+
     /// `sign(v)`: 1, -1, 0 at +-0, and NaN at NaN (deviation 3 of the contract).
     @inline(__always)
     static func sign(_ v: FloatVector) -> FloatVector {

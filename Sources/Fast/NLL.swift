@@ -1,0 +1,125 @@
+extension Fast {
+    /// Negative log-likelihood, PyTorch's `nll_loss`, in Float.
+    ///
+    /// The input holds log-probabilities (not checked): `[C]` with target `[]`, `[N, C]`
+    /// with `[N]`, or `[N, C, d1, ..., dk]` with `[N, d1, ..., dk]`. For each row i with
+    /// class `y_i`, `l_i = -w[y_i] input_i[y_i]` (`w` the class weights, ones by default),
+    /// and `l_i = 0` where `y_i == ignoreIndex` (default -100). `none` keeps the target's
+    /// shape; `sum` adds; `mean` (the default) divides by `den = sum_{i not ignored} w[y_i]`.
+    ///
+    /// - Gradients (`.input`): `-w[y_i] g_i / den` at `[i, y_i]`, exactly 0 everywhere else
+    ///   and for ignored rows (even when `den` is 0). No target gradient.
+    /// - Method: only the target class's entry of each row is read; the gradient rows of a
+    ///   chunk are cleared in one pass and the one entry per row written after.
+    /// - Accuracy: one rounded product per row (with `w` rounded to Float); the gradient
+    ///   entry `-w[y] * Float(g / den)`: two roundings. Sums as in `Fast`.
+    /// - Edge cases: all targets ignored: `mean` NaN, `sum` 0, `none` zeros, gradient 0.
+    ///   A zero or negative total weight gives +-inf or NaN, unguarded. Infinite and NaN
+    ///   entries propagate from the target class only.
+    /// - Throws: `.shape` for shapes that do not fit (or an upstream not of the output's
+    ///   shape); `.target` for an index outside `[0, C)` that is not `ignoreIndex`;
+    ///   `.option` for a weight without C entries, `batchmean`, or `threads < 1`.
+    public static func evaluate(
+        _ loss: NLLLoss, input: Tensor<Float>, target: Tensor<Int>,
+        upstream: Tensor<Float>? = nil, gradients: GradientRequest = .none, threads: Int? = nil
+    ) throws(LossError) -> LossResult<Float> {
+        let layout = try target.scalars.withUnsafeBufferPointer { (indices) throws(LossError) in
+            try loss.validate(input: input.shape, target: target.shape, classIndices: indices)
+        }
+        return try evaluateClassTensors(loss: NLLLoss.name, layout: layout, input: input, target: target,
+                                        upstream: upstream, gradients: gradients, targetGradient: false) {
+            (x, y, u, outputs) throws(LossError) in
+            try evaluate(loss, input: x, shape: input.shape, target: y, targetShape: target.shape,
+                         upstream: u, into: outputs, threads: threads)
+        }
+    }
+
+    /// Negative log-likelihood over caller-owned buffers, without allocating (except a
+    /// Float copy of the class weights).
+    ///
+    /// The same loss, gradient and edge cases as the tensor form. `input` holds the
+    /// `shape`'s elements, `target` the `targetShape`'s class indices; `upstream` (nil:
+    /// ones) and `outputs.output` the output's (the target's count for `none`, else 1); a
+    /// non-nil `outputs.gradInput` the input's count.
+    ///
+    /// - Throws: as the tensor form; `.shape` naming a buffer of the wrong length;
+    ///   `.target` if `outputs.gradTarget` is given.
+    public static func evaluate(
+        _ loss: NLLLoss, input: UnsafeBufferPointer<Float>, shape: [Int],
+        target: UnsafeBufferPointer<Int>, targetShape: [Int],
+        upstream: UnsafeBufferPointer<Float>? = nil, into outputs: Outputs, threads: Int? = nil
+    ) throws(LossError) {
+        let layout = try loss.validate(input: shape, target: targetShape, classIndices: target)
+        let threads = try checkClassCall(loss: NLLLoss.name, layout: layout, inputShape: shape,
+                                         reduction: loss.reduction, input: input.count, target: target.count,
+                                         probabilities: false, upstream: upstream?.count, outputs: outputs,
+                                         threads: threads)
+        let streams = ClassStreams(input: input, upstream: upstream, outputs: outputs, reduced: loss.reduction != .none)
+        let weights = ClassWeights(loss.weight, classes: layout.classes)
+        let den = loss.reduction == .mean
+            ? classDenominator(targets: target.baseAddress, rows: layout.rows, ignoreIndex: loss.ignoreIndex,
+                               weights: weights, threads: threads)
+            : 1
+        guard layout.rows > 0, let targets = target.baseAddress else {
+            RowwiseLoop.finish(total: 0, reduction: loss.reduction, denominator: den, streams: streams)
+            return
+        }
+        let kernel = NLLKernel(layout: layout, streams: streams, targets: targets, weights: weights,
+                               ignoreIndex: loss.ignoreIndex,
+                               scale: RowScale(streams: streams, reduction: loss.reduction, denominator: den))
+        let total = RowwiseLoop.run(rows: layout.rows, rowsPerChunk: rowsPerChunk(classes: layout.classes, laneGroups: false),
+                                    work: layout.rows * layout.classes, threads: threads) { rows in
+            kernel.chunk(rows)
+        }
+        RowwiseLoop.finish(total: total, reduction: loss.reduction, denominator: den, streams: streams)
+    }
+}
+
+/// `nll`: one read per row, gradient rows cleared then one entry written per row.
+struct NLLKernel: @unchecked Sendable {
+    let layout: ClassLayout
+    let streams: ClassStreams
+    let targets: UnsafePointer<Int>
+    let weights: ClassWeights
+    let ignoreIndex: Int
+    let scale: RowScale
+
+    /// Rows `rows`: returns the sum of their losses (Double, in row order); writes the
+    /// unreduced output and the gradient rows.
+    func chunk(_ rows: Range<Int>) -> Double {
+        let x = streams.input!
+        if let grad = streams.gradInput { clear(grad, rows) }
+        var total = 0.0
+        for r in rows {
+            let y = targets[r]
+            var value: Float = 0
+            if y != ignoreIndex {
+                let offset = layout.inputOffset(row: r, classIndex: y)
+                let w = weights.at(y)
+                value = -(w * x[offset])
+                if let grad = streams.gradInput { grad[offset] = -w * scale.at(r) }
+            }
+            if streams.reduced { total += Double(value) } else { streams.output![r] = value }
+        }
+        return total
+    }
+
+    /// Zeros the gradient entries of `rows` (for inner = 1 one contiguous run; else one
+    /// run per class and batch element).
+    private func clear(_ grad: UnsafeMutablePointer<Float>, _ rows: Range<Int>) {
+        let C = layout.classes, inner = layout.inner
+        if inner == 1 {
+            (grad + rows.lowerBound * C).update(repeating: 0, count: rows.count * C)
+            return
+        }
+        var r = rows.lowerBound
+        while r < rows.upperBound {
+            let n = r / inner, s = r - n * inner
+            let count = min(inner - s, rows.upperBound - r)
+            for c in 0..<C {
+                (grad + layout.inputOffset(row: r, classIndex: c)).update(repeating: 0, count: count)
+            }
+            r += count
+        }
+    }
+}

@@ -1,0 +1,395 @@
+/// The engine's driver for the class-dimension losses (`cross_entropy` with class-index or
+/// probability targets, `nll`): everything a row-wise loss shares except its arithmetic.
+///
+/// A row is one element of the unreduced loss: the C logits of one `(n, d1, ..., dk)`
+/// position, at flat input offsets `layout.inputOffset(row: i, classIndex: c)`, i.e.
+/// contiguous for `[C]` and `[N, C]` (inner = 1) and `inner` apart for `[N, C, d...]`.
+///
+/// - Chunks: whole rows, `Fast.rowsPerChunk` of them (about `Fast.chunkSize` elements), a
+///   function of the row count, C and the kernel's layout only -- never of the thread
+///   count. Each chunk returns its partial loss sum (Double), and `Parallel.sum` adds the
+///   partials by its fixed pairwise tree: the same bits for every thread count.
+/// - The weighted mean's denominator `sum_{i not ignored} w[y_i]` is needed before any
+///   gradient is written; `Fast.classDenominator` gets it in a cheap first pass over the
+///   targets (the same chunks-and-tree scheme, in Double).
+/// - Two kernel layouts:
+///   * wide rows (inner = 1 and C >= `Fast.wideRowClasses`): one row at a time, vectorized
+///     along the classes;
+///   * lane groups (small C, or k-dimensional inputs): 16 rows at a time, one row per lane,
+///     copied into a class-major tile (`RowGroup.fill`: a plain vector copy when the 16
+///     rows are consecutive positions of one n, a transposing gather otherwise), so the
+///     per-row arithmetic -- max, exp, sums, the log1p of the finish -- runs on whole
+///     vectors however small C is. Gradients are computed into the tile and copied out
+///     (`RowGroup.drain`).
+
+extension Fast {
+    /// Rows per chunk of a row-wise loss with `classes` classes: whole rows covering about
+    /// `Fast.chunkSize` elements (at least one row). For lane groups (`laneGroups`), a
+    /// multiple of 16 rows and at least 16, so that every group but a chunk's last holds
+    /// 16 rows.
+    static func rowsPerChunk(classes: Int, laneGroups: Bool) -> Int {
+        let rows = max(1, chunkSize / max(classes, 1))
+        guard laneGroups else { return rows }
+        return max(16, rows - rows % 16)
+    }
+
+    /// The smallest C (with inner = 1) for which a row is processed on its own, vectorized
+    /// along the classes; below it, 16 rows go side by side in the lanes (`RowGroup`).
+    ///
+    /// Measured (release, default x86-64 target, one thread, cross_entropy value +
+    /// gradient, rows x C = 2^22): see the table in CrossEntropy.swift's kernel notes.
+    public static let wideRowClasses = 48
+}
+
+/// The class weights as the kernels read them: a Float copy (nil pointer: all ones) and
+/// their sum.
+struct ClassWeights: @unchecked Sendable {
+    private let storage: FloatStorage?
+    /// `sum_c w_c` of the Float weights, added in Double in class order (C without weights).
+    let total: Double
+
+    init(_ weight: Tensor<Double>?, classes: Int) {
+        if let weight {
+            let values = weight.scalars.map { Float($0) }
+            storage = FloatStorage(values)
+            total = values.reduce(0.0) { $0 + Double($1) }
+        } else {
+            storage = nil
+            total = Double(classes)
+        }
+    }
+
+    /// The weights, or nil when every weight is 1.
+    var pointer: UnsafePointer<Float>? { storage.map { UnsafePointer($0.pointer) } }
+
+    /// `w_c`.
+    @inline(__always)
+    func at(_ c: Int) -> Float { storage?.pointer[c] ?? 1 }
+}
+
+/// Validated pointers of one row-wise call. All are non-nil whenever the layout has at
+/// least one row (then every buffer holds at least one element); `upstream`,
+/// `gradInput` and `gradTarget` are nil when not given.
+struct ClassStreams: @unchecked Sendable {
+    var input: UnsafePointer<Float>?
+    var upstream: UnsafePointer<Float>?
+    var output: UnsafeMutablePointer<Float>?
+    var gradInput: UnsafeMutablePointer<Float>?
+    var gradTarget: UnsafeMutablePointer<Float>?
+    /// True for `sum`/`mean` (one output value), false for `none`.
+    var reduced: Bool
+
+    init(input: UnsafeBufferPointer<Float>, upstream: UnsafeBufferPointer<Float>?, outputs: Fast.Outputs, reduced: Bool) {
+        self.input = input.baseAddress
+        self.upstream = upstream?.baseAddress
+        self.output = outputs.output.baseAddress
+        self.gradInput = outputs.gradInput?.baseAddress
+        self.gradTarget = outputs.gradTarget?.baseAddress
+        self.reduced = reduced
+    }
+}
+
+/// The factor every derivative of row i is multiplied by: `g_i` for `none` (ones
+/// without upstream), `Float(g / den)` for a reduction (`den` = 1 for `sum`), computed in
+/// Double and rounded once.
+struct RowScale: @unchecked Sendable {
+    private let upstream: UnsafePointer<Float>?
+    private let uniform: Float
+
+    init(streams: ClassStreams, reduction: Reduction, denominator: Double) {
+        if streams.reduced {
+            let g = streams.upstream.map { Double($0[0]) } ?? 1
+            upstream = nil
+            uniform = Float(g / (reduction == .mean ? denominator : 1))
+        } else {
+            upstream = streams.upstream
+            uniform = 1
+        }
+    }
+
+    /// The factor of row `row`.
+    @inline(__always)
+    func at(_ row: Int) -> Float { upstream?[row] ?? uniform }
+
+    /// The factors of rows `row ..< row + lanes` (0 in the lanes beyond).
+    @inline(__always)
+    func lanes(_ row: Int, _ lanes: Int) -> FloatVector {
+        if let upstream { return VectorIO.load(upstream, row, lanes: lanes) }
+        return FloatVector(repeating: uniform)
+    }
+}
+
+extension BufferCheck {
+    /// The buffers of a row-wise loss: input (and a probability target, and the
+    /// gradients) hold the input shape's count; a class-index target holds the loss
+    /// shape's count; output and upstream hold the output's count (the row count for
+    /// `none`, else 1). A gradient that the loss does not define (the target gradient of
+    /// class indices) must not be asked for.
+    static func classBuffers(loss: String, layout: ClassLayout, inputShape: [Int], reduction: Reduction,
+                             input: Int, target: Int, probabilities: Bool,
+                             upstream: Int?, outputs: Fast.Outputs) throws(LossError) {
+        let shape = Shape.describe(inputShape)
+        let count = inputShape.reduce(1, *)
+        let outputCount = reduction == .none ? layout.rows : 1
+        let outputReason = reduction == .none
+            ? "reduction 'none' gives the shape \(Shape.describe(layout.lossShape))"
+            : "reduction '\(reduction.rawValue)' gives one value"
+        try length(input, "input", expected: count, "the input shape \(shape)", loss: loss)
+        if probabilities {
+            try length(target, "target", expected: count, "probability targets have the input shape \(shape)", loss: loss)
+        } else {
+            try length(target, "target", expected: layout.rows,
+                       "class indices have the shape \(Shape.describe(layout.lossShape))", loss: loss)
+        }
+        if let upstream {
+            try length(upstream, "upstream", expected: outputCount, outputReason, loss: loss)
+        }
+        try length(outputs.output.count, "output", expected: outputCount, outputReason, loss: loss)
+        if let gradInput = outputs.gradInput {
+            try length(gradInput.count, "gradInput", expected: count, "the input shape \(shape)", loss: loss)
+        }
+        if let gradTarget = outputs.gradTarget {
+            guard probabilities else {
+                throw LossError(.target, "\(loss): gradTarget buffer given, but class-index targets have no gradient; pass gradTarget: nil")
+            }
+            try length(gradTarget.count, "gradTarget", expected: count, "the input shape \(shape)", loss: loss)
+        }
+    }
+}
+
+extension Fast {
+    /// The checks every row-wise buffer entry point runs after `loss.validate`: the
+    /// thread count and the buffer lengths.
+    static func checkClassCall(loss: String, layout: ClassLayout, inputShape: [Int], reduction: Reduction,
+                               input: Int, target: Int, probabilities: Bool, upstream: Int?,
+                               outputs: Outputs, threads: Int?) throws(LossError) -> Int {
+        let threads = try threadCount(threads, loss: loss)
+        try BufferCheck.classBuffers(loss: loss, layout: layout, inputShape: inputShape, reduction: reduction,
+                                     input: input, target: target, probabilities: probabilities,
+                                     upstream: upstream, outputs: outputs)
+        return threads
+    }
+
+    /// The denominator of a class-index `mean`: `sum_{i not ignored} w[y_i]` (the
+    /// non-ignored count without weights), in Double, by fixed chunks of rows and the
+    /// fixed pairwise tree. 0 when every target is ignored (the mean is then 0/0 = NaN).
+    static func classDenominator(targets: UnsafePointer<Int>?, rows: Int, ignoreIndex: Int,
+                                 weights: ClassWeights, threads: Int) -> Double {
+        guard rows > 0, let targets else { return 0 }
+        let chunks = Chunks(count: rows)
+        let y = UncheckedBox(targets)
+        return Parallel.sum(chunks.chunks, work: rows, threads: threads) { k -> Double in
+            var sum = 0.0
+            for i in chunks.range(k) where y.value[i] != ignoreIndex {
+                sum += Double(weights.at(y.value[i]))
+            }
+            return sum
+        }
+    }
+}
+
+/// The row loop: fixed chunks of whole rows, their partial sums combined by the fixed
+/// tree, and the reduced output.
+enum RowwiseLoop {
+    /// Calls `chunk(rows)` for every chunk of `rowsPerChunk` rows (on up to `threads`
+    /// threads; `work` elements in all) and returns the sum of what the chunks return.
+    static func run(rows: Int, rowsPerChunk: Int, work: Int, threads: Int,
+                    _ chunk: (Range<Int>) -> Double) -> Double {
+        let chunks = Chunks(count: rows, size: rowsPerChunk)
+        return Parallel.sum(chunks.chunks, work: work, threads: threads) { k in chunk(chunks.range(k)) }
+    }
+
+    /// Writes the reduced output: `total / den` for `mean`, `total` for `sum`, rounded once.
+    static func finish(total: Double, reduction: Reduction, denominator: Double, streams: ClassStreams) {
+        guard streams.reduced else { return }
+        streams.output![0] = Float(reduction == .mean ? total / denominator : total)
+    }
+}
+
+extension Fast {
+    /// The tensor entry point of every row-wise loss: checks the upstream's shape,
+    /// allocates the output and the requested gradients (uninitialized: the buffer entry
+    /// point writes every element), and calls `bufferCall` on the tensors' storage.
+    /// `targetGradient` says whether the loss defines a target gradient.
+    static func evaluateClassTensors<Target>(
+        loss: String, layout: ClassLayout, input: Tensor<Float>, target: Tensor<Target>,
+        upstream: Tensor<Float>?, gradients: GradientRequest, targetGradient: Bool,
+        _ bufferCall: (UnsafeBufferPointer<Float>, UnsafeBufferPointer<Target>, UnsafeBufferPointer<Float>?, Outputs) throws(LossError) -> Void
+    ) throws(LossError) -> LossResult<Float> {
+        try validateUpstream(upstream, outputShape: layout.outputShape, loss: loss)
+        let outputCount = layout.outputShape.reduce(1, *)
+        let count = input.count
+        var failure: LossError?
+        var gradInput: [Float]?, gradTarget: [Float]?
+        let output = classArray(count: outputCount, wanted: true) { output in
+            gradInput = classArray(count: count, wanted: gradients.contains(.input)) { gi in
+                gradTarget = classArray(count: count, wanted: targetGradient && gradients.contains(.target)) { gt in
+                    input.withUnsafeBufferPointer { x in
+                        target.withUnsafeBufferPointer { y in
+                            let outputs = Outputs(output: output!, gradInput: gi, gradTarget: gt)
+                            func call(_ u: UnsafeBufferPointer<Float>?) {
+                                do throws(LossError) {
+                                    try bufferCall(x, y, u, outputs)
+                                } catch {
+                                    failure = error
+                                }
+                            }
+                            if let upstream { upstream.withUnsafeBufferPointer { call($0) } } else { call(nil) }
+                        }
+                    }
+                }
+            }
+        }
+        if let failure { throw failure }
+        return LossResult(output: Tensor(unchecked: layout.outputShape, output!),
+                          gradInput: gradInput.map { Tensor(unchecked: input.shape, $0) },
+                          gradTarget: gradTarget.map { Tensor(unchecked: input.shape, $0) })
+    }
+
+    /// An array of `count` Floats that `fill` initializes completely, or nil (and
+    /// `fill(nil)`) when not wanted.
+    private static func classArray(count: Int, wanted: Bool, _ fill: (UnsafeMutableBufferPointer<Float>?) -> Void) -> [Float]? {
+        guard wanted else {
+            fill(nil)
+            return nil
+        }
+        return [Float](unsafeUninitializedCapacity: count) { buffer, initialized in
+            fill(buffer)
+            initialized = count
+        }
+    }
+}
+
+// MARK: Lane groups
+
+/// Up to 16 consecutive rows `first ..< first + lanes`, one per lane, and the class-major
+/// tile they are copied into: `tile[c * 16 + k]` is class c of row `first + k`. Lanes
+/// beyond `lanes` hold 0 in the tile and are never copied out.
+struct RowGroup {
+    let first: Int
+    let lanes: Int
+    /// The input offset of class 0 of lane 0 when the lanes are consecutive elements of
+    /// the input (16 positions of one n with inner > 1), else nil (gather lane by lane).
+    let contiguousBase: Int?
+    let classes: Int
+    let inner: Int
+    let layout: ClassLayout
+
+    init(layout: ClassLayout, first: Int, lanes: Int) {
+        self.first = first
+        self.lanes = lanes
+        self.classes = layout.classes
+        self.inner = layout.inner
+        self.layout = layout
+        let s = first % layout.inner
+        contiguousBase = layout.inner > 1 && s + lanes <= layout.inner ? layout.inputOffset(row: first, classIndex: 0) : nil
+    }
+
+    /// Copies the group's rows of `source` (an input-shaped buffer) into `tile`.
+    @inline(__always)
+    func fill(_ tile: UnsafeMutablePointer<Float>, from source: UnsafePointer<Float>) {
+        if let base = contiguousBase {
+            for c in 0..<classes {
+                VectorIO.store(VectorIO.load(source, base + c * inner, lanes: lanes), tile, c &* 16)
+            }
+            return
+        }
+        if lanes < 16 {
+            for c in 0..<classes { VectorIO.store(FloatVector(), tile, c &* 16) }
+        }
+        for k in 0..<lanes {
+            let rowStart = source + layout.inputOffset(row: first + k, classIndex: 0)
+            let stride = inner
+            var c = 0, o = k
+            while c < classes {
+                tile[o] = rowStart[c &* stride]
+                c &+= 1
+                o &+= 16
+            }
+        }
+    }
+
+    /// Copies the tile's valid lanes into the group's rows of `destination`.
+    @inline(__always)
+    func drain(_ tile: UnsafePointer<Float>, to destination: UnsafeMutablePointer<Float>) {
+        if let base = contiguousBase {
+            for c in 0..<classes {
+                VectorIO.store(VectorIO.load(tile, c &* 16), destination, base + c * inner, lanes: lanes)
+            }
+            return
+        }
+        for k in 0..<lanes {
+            let rowStart = destination + layout.inputOffset(row: first + k, classIndex: 0)
+            let stride = inner
+            var c = 0, o = k
+            while c < classes {
+                rowStart[c &* stride] = tile[o]
+                c &+= 1
+                o &+= 16
+            }
+        }
+    }
+
+    /// Calls `body` for each group of up to 16 rows of `rows`, in order.
+    @inline(__always)
+    static func forEach(in rows: Range<Int>, layout: ClassLayout, _ body: (RowGroup) -> Void) {
+        var r = rows.lowerBound
+        while r < rows.upperBound {
+            let lanes = min(16, rows.upperBound - r)
+            body(RowGroup(layout: layout, first: r, lanes: lanes))
+            r += lanes
+        }
+    }
+}
+
+/// Per-lane sums for lane groups: each lane adds its terms in Float over blocks of at
+/// most `Fast.termsPerLane` terms, then into its own Double, so a lane's sum of C terms
+/// errs by at most about `(Fast.termsPerLane - 1) * 2^-24` times the sum of magnitudes,
+/// whatever C.
+struct LaneSums {
+    private var block = FloatVector()
+    private var low = SIMD8<Double>()
+    private var high = SIMD8<Double>()
+
+    @inline(__always)
+    mutating func add(_ terms: FloatVector) { block += terms }
+
+    /// Moves the block's partials into Double (call after at most `Fast.termsPerLane` adds).
+    @inline(__always)
+    mutating func endBlock() {
+        low += SIMD8<Double>(block.lowHalf)
+        high += SIMD8<Double>(block.highHalf)
+        block = FloatVector()
+    }
+
+    /// The per-lane sums (after the last `endBlock`), rounded to Float.
+    var value: FloatVector {
+        FloatVector(lowHalf: SIMD8<Float>(low), highHalf: SIMD8<Float>(high))
+    }
+}
+
+/// Lane-wise helpers of the softmax kernels.
+enum SoftmaxLanes {
+    /// `max(m, v)` lane by lane, keeping `m` where `v` is NaN (NaN never becomes the
+    /// maximum: the kernels let it propagate through the sum of exponentials instead).
+    @inline(__always)
+    static func runningMax(_ m: FloatVector, _ v: FloatVector) -> FloatVector {
+        Lanes.select(v .> m, v, else: m)
+    }
+
+    /// The largest lane of `m` (whose lanes are never NaN).
+    @inline(__always)
+    static func largest(_ m: FloatVector) -> Float { m.max() }
+
+    /// Ones where `mask` is set, zeros elsewhere.
+    @inline(__always)
+    static func ones(_ mask: SIMDMask<Int32Vector>) -> FloatVector {
+        Lanes.select(mask, FloatVector(repeating: 1), else: FloatVector())
+    }
+
+    /// `v` where `mask` is clear, 0 where it is set.
+    @inline(__always)
+    static func zeroing(_ v: FloatVector, where mask: SIMDMask<Int32Vector>) -> FloatVector {
+        Lanes.select(mask, FloatVector(), else: v)
+    }
+}

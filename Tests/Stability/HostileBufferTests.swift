@@ -19,15 +19,61 @@ struct HostileElementwiseEntry: CustomStringConvertible, Sendable {
     let call: Call
     var description: String { "\(name) (\(reduction.rawValue))" }
 
-    /// The entry points in this build, for each reduction.
+    /// Every elementwise buffer entry point, for each reduction. `gaussian_nll` gets a
+    /// variance of ones of the input's shape (its own buffer, allocated per call).
     static func all(_ reductions: [Reduction] = [.none, .mean, .sum]) -> [HostileElementwiseEntry] {
         reductions.flatMap { r -> [HostileElementwiseEntry] in [
             HostileElementwiseEntry(name: "mse", reduction: r) { (x, y, s, u, o, t) throws(LossError) in try Fast.evaluate(MSELoss(reduction: r), input: x, target: y, shape: s, upstream: u, into: o, threads: t) },
             HostileElementwiseEntry(name: "l1", reduction: r) { (x, y, s, u, o, t) throws(LossError) in try Fast.evaluate(L1Loss(reduction: r), input: x, target: y, shape: s, upstream: u, into: o, threads: t) },
             HostileElementwiseEntry(name: "huber", reduction: r) { (x, y, s, u, o, t) throws(LossError) in try Fast.evaluate(HuberLoss(reduction: r), input: x, target: y, shape: s, upstream: u, into: o, threads: t) },
             HostileElementwiseEntry(name: "smooth_l1", reduction: r) { (x, y, s, u, o, t) throws(LossError) in try Fast.evaluate(SmoothL1Loss(reduction: r), input: x, target: y, shape: s, upstream: u, into: o, threads: t) },
+            HostileElementwiseEntry(name: "bce", reduction: r) { (x, y, s, u, o, t) throws(LossError) in try Fast.evaluate(BCELoss(reduction: r), input: x, target: y, shape: s, upstream: u, into: o, threads: t) },
+            HostileElementwiseEntry(name: "bce_with_logits", reduction: r) { (x, y, s, u, o, t) throws(LossError) in try Fast.evaluate(BCEWithLogitsLoss(reduction: r), input: x, target: y, shape: s, upstream: u, into: o, threads: t) },
+            HostileElementwiseEntry(name: "kl_div", reduction: r) { (x, y, s, u, o, t) throws(LossError) in try Fast.evaluate(KLDivLoss(reduction: r), input: x, target: y, shape: s, upstream: u, into: o, threads: t) },
+            HostileElementwiseEntry(name: "poisson_nll", reduction: r) { (x, y, s, u, o, t) throws(LossError) in try Fast.evaluate(PoissonNLLLoss(reduction: r), input: x, target: y, shape: s, upstream: u, into: o, threads: t) },
+            HostileElementwiseEntry(name: "gaussian_nll", reduction: r) { (x, y, s, u, o, t) throws(LossError) in
+                // A shape that is itself an error gets an empty variance: the call reports the shape.
+                // (4 ones for a count too large to allocate: the variance's length error then comes first.)
+                let count = (try? Shape.elementCount(s, argument: "")) ?? 0
+                let variance = [Float](repeating: 1, count: count > 1 << 20 ? 4 : count)
+                var failure: LossError?
+                variance.withUnsafeBufferPointer { v in
+                    failure = caught { () throws(LossError) in
+                        try Fast.evaluate(GaussianNLLLoss(reduction: r), input: x, target: y, variance: v, shape: s, varianceShape: s,
+                                          upstream: u, into: o, threads: t)
+                    }
+                }
+                if let failure { throw failure }
+            },
         ] }
     }
+
+    /// The losses that are 0 with a zero gradient at input == target.
+    var zeroAtEqualArguments: Bool { ["mse", "l1", "huber", "smooth_l1", "gaussian_nll"].contains(name) }
+}
+
+/// One class-loss buffer entry point: `Fast.evaluate(loss, input:, shape:, target:,
+/// targetShape:, upstream:, into:, threads:)` with class-index targets.
+struct HostileClassEntry: CustomStringConvertible, Sendable {
+    typealias Call = @Sendable (UnsafeBufferPointer<Float>, [Int], UnsafeBufferPointer<Int>, [Int], UnsafeBufferPointer<Float>?, Fast.Outputs, Int?) throws(LossError) -> Void
+    let name: String
+    let reduction: Reduction
+    let call: Call
+    var description: String { "\(name) (\(reduction.rawValue))" }
+
+    static func all(_ reductions: [Reduction] = [.none, .mean, .sum]) -> [HostileClassEntry] {
+        reductions.flatMap { r -> [HostileClassEntry] in [
+            HostileClassEntry(name: "cross_entropy", reduction: r) { (x, s, y, ts, u, o, t) throws(LossError) in
+                try Fast.evaluate(CrossEntropyLoss(reduction: r), input: x, shape: s, target: y, targetShape: ts, upstream: u, into: o, threads: t) },
+            HostileClassEntry(name: "cross_entropy+smoothing", reduction: r) { (x, s, y, ts, u, o, t) throws(LossError) in
+                try Fast.evaluate(CrossEntropyLoss(reduction: r, labelSmoothing: 0.25), input: x, shape: s, target: y, targetShape: ts, upstream: u, into: o, threads: t) },
+            HostileClassEntry(name: "nll", reduction: r) { (x, s, y, ts, u, o, t) throws(LossError) in
+                try Fast.evaluate(NLLLoss(reduction: r), input: x, shape: s, target: y, targetShape: ts, upstream: u, into: o, threads: t) },
+        ] }
+    }
+
+    /// The loss's name in messages.
+    var lossName: String { name.hasPrefix("cross_entropy") ? "cross_entropy" : name }
 }
 
 /// Buffers allocated at exactly the given lengths (nil: not passed), filled with legal
@@ -86,7 +132,8 @@ struct HostileBufferTests {
         // A legal but huge shape with small buffers: a length error, nothing read.
         let b = HostileBuffers(input: 4, target: 4, upstream: nil, output: 1, gradInput: nil, gradTarget: nil)
         defer { b.free() }
-        let failures = errorFailures(b.call(entry, shape: [Int.max]), kind: .shape, ["input buffer has 4 elements; expected \(Int.max)"])
+        // (gaussian_nll checks its variance buffer first.)
+        let failures = errorFailures(b.call(entry, shape: [Int.max]), kind: .shape, ["buffer has 4 elements; expected \(Int.max)"])
         #expect(failures.isEmpty, "\(entry), shape [Int.max]: \(failures)")
     }
 
@@ -168,8 +215,8 @@ struct HostileBufferTests {
             let failures = errorFailures(caught(call), kind: .shape, ["\(entry.name): "] + parts)
             #expect(failures.isEmpty, "\(entry), \(name): \(failures)")
         }
-        // Read-only buffers may overlap: input and target the same buffer gives e = 0,
-        // a loss of 0 (every loss here is 0 at e = 0) and a zero gradient.
+        // Read-only buffers may overlap: input and target the same buffer is legal; for
+        // the losses that vanish at input == target it gives 0 and a zero gradient.
         let output = window(2 * n, out), gradient = window(3 * n, n)
         output.update(repeating: .nan)
         let error = caught { () throws(LossError) in
@@ -177,7 +224,7 @@ struct HostileBufferTests {
                            Fast.Outputs(output: output, gradInput: gradient), nil)
         }
         #expect(error == nil, "\(entry): input and target as one buffer must be allowed: \(String(describing: error))")
-        #expect(output.allSatisfy { $0 == 0 } && gradient.allSatisfy { $0 == 0 },
+        #expect(!entry.zeroAtEqualArguments || (output.allSatisfy { $0 == 0 } && gradient.allSatisfy { $0 == 0 }),
                 "\(entry): loss(x, x) must be 0 with a zero gradient; got \(Array(output.prefix(4))), \(Array(gradient.prefix(4)))")
     }
 
@@ -189,16 +236,18 @@ struct HostileBufferTests {
         let n = Fast.parallelThreshold + 4099
         let chunks = (n + Fast.chunkSize - 1) / Fast.chunkSize
         #expect(Parallel.workers(chunks: chunks, work: n, threads: 3) == 3, "a call of \(n) elements should run on 3 workers")
-        // Values in [-4, 4) on a 1/128 grid, in a scrambled order (a plain formula: the
-        // seeded generator costs seconds for 2^19 values in a debug build).
-        func grid(_ i: Int) -> Float { Float(i % 1024) / 128 - 4 }
+        // Values in [0, 1) on a 1/1024 grid (legal for every loss, bce included), in a
+        // scrambled order (a plain formula: the seeded generator costs seconds for 2^19
+        // values in a debug build).
+        func grid(_ i: Int) -> Float { Float(i % 1024) / 1024 }
         let x: [Float] = (0..<n).map { i in grid(i &* 7919) }
         let y: [Float] = (0..<n).map { i in grid(i &* 104_729 &+ 17) }
-        // Default run: two entry points (a reduced and an unreduced loop), four calls at
-        // once, about 2 s in a debug build; LOSS_DEEP=1: every entry point, 16 calls.
+        // Default run: two entry points (mse none, huber mean: an unreduced and a reduced
+        // loop), four calls at once, about 2 s in a debug build; LOSS_DEEP=1: every
+        // elementwise entry point, 16 calls (about a minute in debug).
         let deep = TestEnvironment.current.deep
         let entries = deep ? HostileElementwiseEntry.all([.mean, .none])
-                           : HostileElementwiseEntry.all([.none]).prefix(1) + HostileElementwiseEntry.all([.mean]).suffix(1)
+                           : HostileElementwiseEntry.all([.none]).filter { $0.name == "mse" } + HostileElementwiseEntry.all([.mean]).filter { $0.name == "huber" }
         let calls = deep ? 16 : 4
 
         /// Output (count out) then gradInput then gradTarget, for one call.
@@ -244,6 +293,202 @@ struct HostileBufferTests {
             }
             #expect(mismatch == nil, "call \(i) (\(entries[k]), 3 threads, \(calls) calls at once): element \(mismatch ?? -1) differs from the single-threaded bits: \(mismatch.map { results[i * size + $0] } ?? 0) vs \(mismatch.map { baseline[k * size + $0] } ?? 0)")
         }
+    }
+}
+
+extension HostileBufferTests {
+    /// Runs a class entry point on fresh buffers of the given lengths (nil: not passed);
+    /// inputs are 0, targets cycle through the classes.
+    func classCall(_ entry: HostileClassEntry, shape: [Int], targetShape: [Int], input: Int, target: Int, classes: Int,
+                   upstream: Int?, output: Int, gradInput: Int?, gradTarget: Int? = nil, indices: [Int]? = nil) -> LossError? {
+        let x = [Float](repeating: 0, count: input)
+        let y = indices ?? (0..<target).map { $0 % max(classes, 1) }
+        let u = upstream.map { [Float](repeating: 1, count: $0) }
+        let out = UnsafeMutableBufferPointer<Float>.allocate(capacity: output)
+        let gi = UnsafeMutableBufferPointer<Float>.allocate(capacity: gradInput ?? 0)
+        let gt = UnsafeMutableBufferPointer<Float>.allocate(capacity: gradTarget ?? 0)
+        defer { out.deallocate(); gi.deallocate(); gt.deallocate() }
+        let outputs = Fast.Outputs(output: out, gradInput: gradInput == nil ? nil : gi, gradTarget: gradTarget == nil ? nil : gt)
+        return x.withUnsafeBufferPointer { x in
+            y.withUnsafeBufferPointer { y in
+                caught { () throws(LossError) in
+                    if let u {
+                        try borrow(Tensor(unchecked: [u.count], u)) { (u) throws(LossError) in
+                            try entry.call(x, shape, y, targetShape, u, outputs, nil)
+                        }
+                    } else {
+                        try entry.call(x, shape, y, targetShape, nil, outputs, nil)
+                    }
+                }
+            }
+        }
+    }
+
+    @Test("class losses: hostile shapes and indices through the buffer entry points", arguments: HostileClassEntry.all())
+    func classHostileShapes(_ entry: HostileClassEntry) {
+        let out = entry.reduction == .none ? 2 : 1
+        let cases: [([Int], [Int], [String], LossError.Kind)] = [
+            ([-1, 3], [-1], ["\(entry.lossName): input: dimension 0 is -1"], .shape),
+            ([2, Int.min], [2], ["dimension 1 is \(Int.min)"], .shape),
+            ([Int.max, 2], [Int.max], ["overflows Int"], .shape),
+            ([0, 3, 1 << 62, 4], [0, 1 << 62, 4], ["the product of the non-zero dimensions", "overflows Int"], .shape),
+            ([2, 0], [2], ["the class dimension of input [2, 0] is 0"], .shape),
+            ([2, 3], [3], ["target shape [3] does not fit input [2, 3]; expected [2]"], .shape),
+            ([Int.max, 1], [Int.max], ["input buffer has 6 elements; expected \(Int.max)"], .shape),
+        ]
+        for (shape, targetShape, parts, kind) in cases {
+            // Targets [0, 0]: legal for every C >= 1, so that the shape is what fails.
+            let error = classCall(entry, shape: shape, targetShape: targetShape, input: 6, target: 2, classes: 1,
+                                  upstream: nil, output: out, gradInput: nil)
+            let failures = errorFailures(error, kind: kind, parts)
+            #expect(failures.isEmpty, "\(entry), shape \(shape), target shape \(targetShape): \(failures)")
+        }
+        for bad in [Int.min, Int.max, -1, 3] {
+            let error = classCall(entry, shape: [2, 3], targetShape: [2], input: 6, target: 2, classes: 3,
+                                  upstream: nil, output: out, gradInput: 6, indices: [0, bad])
+            let failures = errorFailures(error, kind: .target, ["\(entry.lossName): target[1] = \(bad) is out of range for 3 classes"])
+            #expect(failures.isEmpty, "\(entry), index \(bad): \(failures)")
+        }
+    }
+
+    @Test("class losses: every buffer of the wrong length is a shape error naming it; gradTarget is a target error", arguments: HostileClassEntry.all())
+    func classWrongLengths(_ entry: HostileClassEntry) {
+        let shape = [4, 3], rows = 4, n = 12, out = entry.reduction == .none ? rows : 1
+        for delta in [-1, 1] {
+            let variants: [(String, LossError?)] = [
+                ("input", classCall(entry, shape: shape, targetShape: [rows], input: n + delta, target: rows, classes: 3, upstream: nil, output: out, gradInput: nil)),
+                ("target", classCall(entry, shape: shape, targetShape: [rows], input: n, target: rows + delta, classes: 3, upstream: nil, output: out, gradInput: nil)),
+                ("upstream", classCall(entry, shape: shape, targetShape: [rows], input: n, target: rows, classes: 3, upstream: out + delta, output: out, gradInput: n)),
+                ("output", classCall(entry, shape: shape, targetShape: [rows], input: n, target: rows, classes: 3, upstream: nil, output: out + delta, gradInput: nil)),
+                ("gradInput", classCall(entry, shape: shape, targetShape: [rows], input: n, target: rows, classes: 3, upstream: nil, output: out, gradInput: n + delta)),
+            ]
+            for (name, error) in variants {
+                let failures = errorFailures(error, kind: .shape, ["\(entry.lossName): \(name) buffer has"])
+                #expect(failures.isEmpty, "\(entry), \(name) buffer off by \(delta): \(failures)")
+            }
+        }
+        let error = classCall(entry, shape: shape, targetShape: [rows], input: n, target: rows, classes: 3, upstream: nil, output: out, gradInput: n, gradTarget: n)
+        let failures = errorFailures(error, kind: .target, ["gradTarget buffer given, but class-index targets have no gradient"])
+        #expect(failures.isEmpty, "\(entry), a gradTarget buffer: \(failures)")
+    }
+
+    @Test("class losses: empty buffers with nil base addresses", arguments: HostileClassEntry.all())
+    func classNilBaseAddresses(_ entry: HostileClassEntry) {
+        let empty = UnsafeBufferPointer<Float>(start: nil, count: 0), emptyOut = UnsafeMutableBufferPointer<Float>(start: nil, count: 0)
+        let noTargets = UnsafeBufferPointer<Int>(start: nil, count: 0)
+        for (shape, targetShape) in [([0, 3], [0]), ([2, 3, 0], [2, 0])] {
+            var value: [Float] = [.nan]
+            let error = value.withUnsafeMutableBufferPointer { one in
+                caught { () throws(LossError) in
+                    try entry.call(empty, shape, noTargets, targetShape, entry.reduction == .none ? empty : nil,
+                                   Fast.Outputs(output: entry.reduction == .none ? emptyOut : one, gradInput: emptyOut), nil)
+                }
+            }
+            #expect(error == nil, "\(entry), shape \(shape): \(String(describing: error))")
+            switch entry.reduction {
+            case .mean: #expect(value[0].isNaN, "\(entry), shape \(shape): the mean over no rows is 0/0 = NaN, got \(value[0])")
+            case .sum: #expect(value[0] == 0, "\(entry), shape \(shape): the sum over no rows is 0, got \(value[0])")
+            default: #expect(value[0].isNaN, "\(entry), shape \(shape): none must not write outside its empty output")
+            }
+        }
+    }
+
+    @Test("class losses: a written buffer over the input, the upstream or another output is a shape error", arguments: HostileClassEntry.all())
+    func classAliasing(_ entry: HostileClassEntry) {
+        let rows = 8, n = 24, out = entry.reduction == .none ? rows : 1
+        let arena = UnsafeMutableBufferPointer<Float>.allocate(capacity: 4 * n)
+        arena.initialize(repeating: 0)
+        defer { arena.deallocate() }
+        func window(_ offset: Int, _ count: Int) -> UnsafeMutableBufferPointer<Float> {
+            UnsafeMutableBufferPointer(rebasing: arena[offset..<offset + count])
+        }
+        let targets = (0..<rows).map { $0 % 3 }
+        let cases: [(String, String, Fast.Outputs, UnsafeBufferPointer<Float>?)] = [
+            ("gradInput is the input", "the gradInput buffer overlaps the input buffer", Fast.Outputs(output: window(2 * n, out), gradInput: window(0, n)), nil),
+            ("gradInput overlaps the input's end", "the gradInput buffer overlaps the input buffer", Fast.Outputs(output: window(3 * n, out), gradInput: window(n - 1, n)), nil),
+            ("output inside the input", "the output buffer overlaps the input buffer", Fast.Outputs(output: window(5, out)), nil),
+            ("output over the gradient", "the output buffer overlaps the gradInput buffer", Fast.Outputs(output: window(2 * n, out), gradInput: window(2 * n, n)), nil),
+            ("output over the upstream", "the output buffer overlaps the upstream buffer", Fast.Outputs(output: window(3 * n, out)), UnsafeBufferPointer(window(3 * n, out))),
+        ]
+        for (name, part, outputs, upstream) in cases {
+            let error = targets.withUnsafeBufferPointer { y in
+                caught { () throws(LossError) in
+                    try entry.call(UnsafeBufferPointer(window(0, n)), [rows, 3], y, [rows], upstream, outputs, nil)
+                }
+            }
+            let failures = errorFailures(error, kind: .shape, ["\(entry.lossName): \(part)"])
+            #expect(failures.isEmpty, "\(entry), \(name): \(failures)")
+        }
+    }
+
+    @Test("concurrent multithreaded class-loss calls on shared inputs give the single-threaded bits")
+    func concurrentClassCalls() {
+        // [rows, 67] logits: more than Fast.parallelThreshold elements, so each call runs
+        // on several workers; 4 calls at once (none and mean), each compared bitwise with a
+        // single-threaded call. The default run uses nll (the row-wise driver, chunks,
+        // the weighted denominator, at one read per row: fast in a debug build);
+        // LOSS_DEEP=1 adds cross_entropy with and without smoothing (seconds in debug).
+        let classes = 67, rows = Fast.parallelThreshold / classes + 41, n = rows * classes
+        func grid(_ i: Int) -> Float { Float(i % 512) / 32 - 8 }
+        let x: [Float] = (0..<n).map { i in grid(i &* 7919) }
+        let y: [Int] = (0..<rows).map { i in i % 11 == 0 ? -100 : (i &* 31) % classes }
+        let deep = TestEnvironment.current.deep
+        let entries = HostileClassEntry.all([.none, .mean]).filter { deep || $0.name == "nll" }
+        let calls = deep ? 12 : 4, size = rows + n
+        @Sendable func evaluate(_ entry: HostileClassEntry, threads: Int, into result: UnsafeMutableBufferPointer<Float>) -> LossError? {
+            let out = entry.reduction == .none ? rows : 1
+            return x.withUnsafeBufferPointer { x in
+                y.withUnsafeBufferPointer { y in
+                    caught { () throws(LossError) in
+                        try entry.call(x, [rows, classes], y, [rows], nil,
+                                       Fast.Outputs(output: UnsafeMutableBufferPointer(rebasing: result[0..<out]),
+                                                    gradInput: UnsafeMutableBufferPointer(rebasing: result[rows..<rows + n])), threads)
+                    }
+                }
+            }
+        }
+        let baseline = UnsafeMutableBufferPointer<Float>.allocate(capacity: size * entries.count)
+        let results = UnsafeMutableBufferPointer<Float>.allocate(capacity: size * calls)
+        let errors = UnsafeMutableBufferPointer<LossError?>.allocate(capacity: calls)
+        defer { baseline.deallocate(); results.deallocate(); errors.deallocate() }
+        baseline.initialize(repeating: 0)
+        results.initialize(repeating: 0)
+        errors.initialize(repeating: nil)
+        for (k, entry) in entries.enumerated() {
+            let error = evaluate(entry, threads: 1, into: UnsafeMutableBufferPointer(rebasing: baseline[k * size..<(k + 1) * size]))
+            #expect(error == nil, "\(entry): \(String(describing: error))")
+        }
+        let shared = HostileSendableBox((results, errors, entries))
+        DispatchQueue.concurrentPerform(iterations: calls) { i in
+            let (results, errors, entries) = shared.value
+            errors[i] = evaluate(entries[i % entries.count], threads: 3,
+                                 into: UnsafeMutableBufferPointer(rebasing: results[i * size..<(i + 1) * size]))
+        }
+        for i in 0..<calls {
+            let k = i % entries.count
+            #expect(errors[i] == nil, "call \(i) (\(entries[k])): \(String(describing: errors[i]))")
+            let same = memcmp(results.baseAddress! + i * size, baseline.baseAddress! + k * size, size * MemoryLayout<Float>.stride) == 0
+            let mismatch = same ? nil : (0..<size).first { j in results[i * size + j].bitPattern != baseline[k * size + j].bitPattern }
+            #expect(mismatch == nil, "call \(i) (\(entries[k]), 3 threads, \(calls) calls at once): element \(mismatch ?? -1) differs from the single-threaded bits")
+        }
+    }
+
+    @Test("gaussian_nll: a written buffer over the variance is a shape error")
+    func gaussianVarianceAliasing() {
+        let n = 16
+        let arena = UnsafeMutableBufferPointer<Float>.allocate(capacity: 4 * n)
+        arena.initialize(repeating: 1)
+        defer { arena.deallocate() }
+        func window(_ offset: Int, _ count: Int) -> UnsafeMutableBufferPointer<Float> {
+            UnsafeMutableBufferPointer(rebasing: arena[offset..<offset + count])
+        }
+        let error = caught { () throws(LossError) in
+            try Fast.evaluate(GaussianNLLLoss(reduction: .none), input: UnsafeBufferPointer(window(0, n)), target: UnsafeBufferPointer(window(n, n)),
+                              variance: UnsafeBufferPointer(window(2 * n, n)), shape: [n], varianceShape: [n],
+                              into: Fast.Outputs(output: window(3 * n, n), gradInput: window(2 * n, n)))
+        }
+        let failures = errorFailures(error, kind: .shape, ["gaussian_nll: the gradInput buffer overlaps the variance buffer"])
+        #expect(failures.isEmpty, "\(failures)")
     }
 }
 

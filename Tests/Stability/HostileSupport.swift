@@ -138,8 +138,8 @@ func referenceTyped(_ loss: AnyLoss, _ a: LossArguments<Double>, gradients: Grad
     }
 }
 
-/// The typed fast tensor entry points; nil for a loss whose fast kernel is not in this
-/// build yet.
+/// The typed fast tensor entry points; nil for a target of the wrong kind (the typed
+/// entry points cannot be called with it).
 func fastTensor(_ loss: AnyLoss, _ a: LossArguments<Float>, gradients: GradientRequest, threads: Int?) -> Result<LossResult<Float>, LossError>? {
     let x = a.input, u = a.upstream
     func run(_ body: () throws(LossError) -> LossResult<Float>) -> Result<LossResult<Float>, LossError> {
@@ -150,53 +150,110 @@ func fastTensor(_ loss: AnyLoss, _ a: LossArguments<Float>, gradients: GradientR
     case (.l1(let l), .values(let t)): return run { () throws(LossError) in try Fast.evaluate(l, input: x, target: t, upstream: u, gradients: gradients, threads: threads) }
     case (.huber(let l), .values(let t)): return run { () throws(LossError) in try Fast.evaluate(l, input: x, target: t, upstream: u, gradients: gradients, threads: threads) }
     case (.smoothL1(let l), .values(let t)): return run { () throws(LossError) in try Fast.evaluate(l, input: x, target: t, upstream: u, gradients: gradients, threads: threads) }
+    case (.bce(let l), .values(let t)): return run { () throws(LossError) in try Fast.evaluate(l, input: x, target: t, upstream: u, gradients: gradients, threads: threads) }
+    case (.bceWithLogits(let l), .values(let t)): return run { () throws(LossError) in try Fast.evaluate(l, input: x, target: t, upstream: u, gradients: gradients, threads: threads) }
+    case (.klDiv(let l), .values(let t)): return run { () throws(LossError) in try Fast.evaluate(l, input: x, target: t, upstream: u, gradients: gradients, threads: threads) }
+    case (.poissonNLL(let l), .values(let t)): return run { () throws(LossError) in try Fast.evaluate(l, input: x, target: t, upstream: u, gradients: gradients, threads: threads) }
+    case (.gaussianNLL(let l), .values(let t)):
+        guard let v = a.variance else { return nil }
+        return run { () throws(LossError) in try Fast.evaluate(l, input: x, target: t, variance: v, upstream: u, gradients: gradients, threads: threads) }
+    case (.crossEntropy(let l), .values(let t)): return run { () throws(LossError) in try Fast.evaluate(l, input: x, target: t, upstream: u, gradients: gradients, threads: threads) }
+    case (.crossEntropy(let l), .classes(let t)): return run { () throws(LossError) in try Fast.evaluate(l, input: x, target: t, upstream: u, gradients: gradients, threads: threads) }
+    case (.nll(let l), .classes(let t)): return run { () throws(LossError) in try Fast.evaluate(l, input: x, target: t, upstream: u, gradients: gradients, threads: threads) }
     default:
         return nil
     }
 }
 
+/// `body` on the tensor's storage, keeping the typed error (`withUnsafeBufferPointer`
+/// rethrows untyped).
+func borrow<S, R>(_ t: Tensor<S>, _ body: (UnsafeBufferPointer<S>) throws(LossError) -> R) throws(LossError) -> R {
+    var result: Result<R, LossError>?
+    t.withUnsafeBufferPointer { b in
+        do throws(LossError) { result = .success(try body(b)) } catch { result = .failure(error) }
+    }
+    return try result!.get()
+}
+
 /// The fast buffer entry points over the tensors' storage, with output and gradient
 /// buffers sized as the entry point documents (the output's count from
 /// `AnyLoss.outputShape`; one value when that shape is itself an error, which the call
-/// must then report). nil for a loss not in this build yet.
+/// must then report). The elementwise buffer entry points take one shape for input and
+/// target: a target of another shape is passed with the input's shape (its buffer length
+/// then differs). nil for a target of the wrong kind.
 func fastBuffer(_ loss: AnyLoss, _ a: LossArguments<Float>, gradients: GradientRequest, threads: Int?) -> Result<LossResult<Float>, LossError>? {
-    typealias ElementwiseCall = (UnsafeBufferPointer<Float>, UnsafeBufferPointer<Float>, [Int], UnsafeBufferPointer<Float>?, Fast.Outputs, Int?) throws(LossError) -> Void
-    let elementwise: ElementwiseCall
-    guard case .values(let target) = a.target else { return nil }
-    switch loss {
-    case .mse(let l): elementwise = { (x, y, s, u, o, t) throws(LossError) in try Fast.evaluate(l, input: x, target: y, shape: s, upstream: u, into: o, threads: t) }
-    case .l1(let l): elementwise = { (x, y, s, u, o, t) throws(LossError) in try Fast.evaluate(l, input: x, target: y, shape: s, upstream: u, into: o, threads: t) }
-    case .huber(let l): elementwise = { (x, y, s, u, o, t) throws(LossError) in try Fast.evaluate(l, input: x, target: y, shape: s, upstream: u, into: o, threads: t) }
-    case .smoothL1(let l): elementwise = { (x, y, s, u, o, t) throws(LossError) in try Fast.evaluate(l, input: x, target: y, shape: s, upstream: u, into: o, threads: t) }
+    typealias Call = (UnsafeBufferPointer<Float>, UnsafeBufferPointer<Float>?, Fast.Outputs) throws(LossError) -> Void
+    let shape = a.input.shape, targetShape = a.target.shape
+    let realTarget: Tensor<Float>
+    var classTarget: Tensor<Int>?
+    switch a.target {
+    case .values(let t): realTarget = t
+    case .classes(let t): realTarget = Tensor(unchecked: [0], []); classTarget = t
+    }
+    // Each call gets the input buffer, the upstream buffer and the outputs; the targets
+    // (and the variance) are borrowed inside.
+    func elementwise(_ body: @escaping (UnsafeBufferPointer<Float>, UnsafeBufferPointer<Float>, UnsafeBufferPointer<Float>?, Fast.Outputs) throws(LossError) -> Void) -> Call {
+        { (x, u, o) throws(LossError) in
+            try borrow(realTarget) { (y) throws(LossError) in try body(x, y, u, o) }
+        }
+    }
+    func classes(_ body: @escaping (UnsafeBufferPointer<Float>, UnsafeBufferPointer<Int>, UnsafeBufferPointer<Float>?, Fast.Outputs) throws(LossError) -> Void) -> Call {
+        { (x, u, o) throws(LossError) in
+            try borrow(classTarget!) { (y) throws(LossError) in try body(x, y, u, o) }
+        }
+    }
+    let call: Call
+    switch (loss, classTarget == nil) {
+    case (.mse(let l), true): call = elementwise { (x, y, u, o) throws(LossError) in try Fast.evaluate(l, input: x, target: y, shape: shape, upstream: u, into: o, threads: threads) }
+    case (.l1(let l), true): call = elementwise { (x, y, u, o) throws(LossError) in try Fast.evaluate(l, input: x, target: y, shape: shape, upstream: u, into: o, threads: threads) }
+    case (.huber(let l), true): call = elementwise { (x, y, u, o) throws(LossError) in try Fast.evaluate(l, input: x, target: y, shape: shape, upstream: u, into: o, threads: threads) }
+    case (.smoothL1(let l), true): call = elementwise { (x, y, u, o) throws(LossError) in try Fast.evaluate(l, input: x, target: y, shape: shape, upstream: u, into: o, threads: threads) }
+    case (.bce(let l), true): call = elementwise { (x, y, u, o) throws(LossError) in try Fast.evaluate(l, input: x, target: y, shape: shape, upstream: u, into: o, threads: threads) }
+    case (.bceWithLogits(let l), true): call = elementwise { (x, y, u, o) throws(LossError) in try Fast.evaluate(l, input: x, target: y, shape: shape, upstream: u, into: o, threads: threads) }
+    case (.klDiv(let l), true): call = elementwise { (x, y, u, o) throws(LossError) in try Fast.evaluate(l, input: x, target: y, shape: shape, upstream: u, into: o, threads: threads) }
+    case (.poissonNLL(let l), true): call = elementwise { (x, y, u, o) throws(LossError) in try Fast.evaluate(l, input: x, target: y, shape: shape, upstream: u, into: o, threads: threads) }
+    case (.gaussianNLL(let l), true):
+        guard let variance = a.variance else { return nil }
+        call = elementwise { (x, y, u, o) throws(LossError) in
+            try borrow(variance) { (v) throws(LossError) in
+                try Fast.evaluate(l, input: x, target: y, variance: v, shape: shape, varianceShape: variance.shape, upstream: u, into: o, threads: threads)
+            }
+        }
+    case (.crossEntropy(let l), true): call = elementwise { (x, y, u, o) throws(LossError) in try Fast.evaluate(l, input: x, shape: shape, target: y, targetShape: targetShape, upstream: u, into: o, threads: threads) }
+    case (.crossEntropy(let l), false): call = classes { (x, y, u, o) throws(LossError) in try Fast.evaluate(l, input: x, shape: shape, target: y, targetShape: targetShape, upstream: u, into: o, threads: threads) }
+    case (.nll(let l), false): call = classes { (x, y, u, o) throws(LossError) in try Fast.evaluate(l, input: x, shape: shape, target: y, targetShape: targetShape, upstream: u, into: o, threads: threads) }
     default: return nil
     }
-    // The buffer form has one shape for input and target: a target of another shape
-    // is passed with the input's shape, and its buffer length then differs.
-    let outputShape = (try? loss.outputShape(input: a.input.shape, target: a.input.shape, classTarget: false, variance: nil)) ?? []
+    let elementwiseTarget: Bool
+    switch loss {
+    case .crossEntropy, .nll: elementwiseTarget = false
+    default: elementwiseTarget = true
+    }
+    let outputShape = (try? loss.outputShape(input: shape, target: elementwiseTarget ? shape : targetShape, classTarget: classTarget != nil,
+                                             variance: a.variance?.shape)) ?? []
     let outputCount = outputShape.reduce(1, *)
     var output = [Float](repeating: .nan, count: outputCount)
     var gradInput = [Float](repeating: .nan, count: a.input.count)
-    var gradTarget = [Float](repeating: .nan, count: target.count)
+    var gradTarget = [Float](repeating: .nan, count: realTarget.count)
+    let wantsTarget = gradients.contains(.target) && classTarget == nil
     var failure: LossError?
     a.input.withUnsafeBufferPointer { x in
-        target.withUnsafeBufferPointer { y in
-            output.withUnsafeMutableBufferPointer { out in
-                gradInput.withUnsafeMutableBufferPointer { gi in
-                    gradTarget.withUnsafeMutableBufferPointer { gt in
-                        let outputs = Fast.Outputs(output: out, gradInput: gradients.contains(.input) ? gi : nil,
-                                                   gradTarget: gradients.contains(.target) ? gt : nil)
-                        func call(_ u: UnsafeBufferPointer<Float>?) {
-                            do throws(LossError) {
-                                try elementwise(x, y, a.input.shape, u, outputs, threads)
-                            } catch {
-                                failure = error
-                            }
+        output.withUnsafeMutableBufferPointer { out in
+            gradInput.withUnsafeMutableBufferPointer { gi in
+                gradTarget.withUnsafeMutableBufferPointer { gt in
+                    let outputs = Fast.Outputs(output: out, gradInput: gradients.contains(.input) ? gi : nil,
+                                               gradTarget: wantsTarget ? gt : nil)
+                    func run(_ u: UnsafeBufferPointer<Float>?) {
+                        do throws(LossError) {
+                            try call(x, u, outputs)
+                        } catch {
+                            failure = error
                         }
-                        if let upstream = a.upstream {
-                            upstream.withUnsafeBufferPointer { call($0) }
-                        } else {
-                            call(nil)
-                        }
+                    }
+                    if let upstream = a.upstream {
+                        upstream.withUnsafeBufferPointer { run($0) }
+                    } else {
+                        run(nil)
                     }
                 }
             }
@@ -205,8 +262,8 @@ func fastBuffer(_ loss: AnyLoss, _ a: LossArguments<Float>, gradients: GradientR
     if let failure { return .failure(failure) }
     return .success(LossResult(
         output: Tensor(unchecked: outputShape, output),
-        gradInput: gradients.contains(.input) ? Tensor(unchecked: a.input.shape, gradInput) : nil,
-        gradTarget: gradients.contains(.target) ? Tensor(unchecked: target.shape, gradTarget) : nil))
+        gradInput: gradients.contains(.input) ? Tensor(unchecked: shape, gradInput) : nil,
+        gradTarget: wantsTarget ? Tensor(unchecked: realTarget.shape, gradTarget) : nil))
 }
 
 /// Runs `c` through `entry`; nil when the entry point does not exist for the loss in

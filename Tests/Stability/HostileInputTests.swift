@@ -438,6 +438,21 @@ struct HostileInputTests {
                           expect: .error(.shape, ["gaussian_nll: var shape [3] does not fit the input shape [2]"])))
     }
 
+    @Test("every shape is checked before any value: a wrong upstream shape wins over a bad value in both engines")
+    func shapesBeforeValues() throws {
+        // Regression (found by the loss fuzzer): the reference checked bce's probabilities
+        // and gaussian_nll's variances before the upstream's shape, the fast engine the
+        // other way round, so the two engines threw different kinds for the same call.
+        let upstream = try Tensor<Double>(shape: [0], scalars: [])
+        check(HostileCase(name: "NaN target, upstream [0]", loss: .bce(BCELoss(reduction: .sum)),
+                          arguments: LossArguments(input: try tensor([], [0.0625]), target: .values(try tensor([], [.nan])), upstream: upstream),
+                          gradients: .target, expect: .error(.shape, ["bce: upstream"])))
+        check(HostileCase(name: "negative var, upstream [0]", loss: .gaussianNLL(GaussianNLLLoss(reduction: .mean)),
+                          arguments: LossArguments(input: try tensor([2], [0, 0]), target: .values(try tensor([2], [1, 1])),
+                                                   variance: try tensor([2], [1, -1]), upstream: upstream),
+                          expect: .error(.shape, ["gaussian_nll: upstream"])))
+    }
+
     // MARK: The AnyLoss entry points' own checks
 
     @Test("AnyLoss: a target of the wrong kind, a missing or extra variance")

@@ -453,6 +453,42 @@ struct HostileInputTests {
                           expect: .error(.shape, ["gaussian_nll: upstream"])))
     }
 
+    // MARK: Fuzzer findings that are documented Float deviations
+
+    @Test("a label_smoothing below Float's range is 0 in the fast engine (documented deviation)")
+    func tinyLabelSmoothing() throws {
+        // Found by the loss fuzzer. x = [0, 1, -inf], probability target [1/2, 1/2, 0],
+        // label_smoothing 1e-300, which is 0 in Float.
+        // Reference: the smoothed target puts eps/3 > 0 on the masked class, so the loss
+        // is +inf (SEMANTICS: a masked class with eps > 0 gives an infinite loss).
+        // Fast: no smoothing; with L = log(1 + e), logp = [-L, 1 - L, -inf] and the masked
+        // class's 0 * log 0 = 0, loss = L/2 + (L - 1)/2 = L - 1/2.
+        let l = log1p(M_E)
+        let arguments = LossArguments(input: try tensor([3], [0, 1, -.infinity]), target: .values(try tensor([3], [0.5, 0.5, 0])))
+        check(HostileCase(name: "label_smoothing 1e-300", loss: .crossEntropy(CrossEntropyLoss(labelSmoothing: 1e-300)),
+                          arguments: arguments, gradients: .none, expect: expectValues(output: [], [.infinity]),
+                          entries: [.referenceAny, .referenceTyped]))
+        check(HostileCase(name: "label_smoothing 1e-300", loss: .crossEntropy(CrossEntropyLoss(labelSmoothing: 1e-300)),
+                          arguments: arguments, gradients: .none, expect: expectValues(output: [], [l - 0.5]),
+                          entries: [.fastTensor, .fastBuffer]))
+    }
+
+    @Test("bce_with_logits with an infinite target and pos_weight: NaN in the reference, never finite in the fast engine")
+    func infiniteLogitTarget() throws {
+        // Found by the loss fuzzer. x = -6.3125, y = -inf, pos_weight -6.3125:
+        // (1 - y) x = -inf and -(1 + (pw - 1) y) log_sigmoid(x) = +inf, so PyTorch's and the
+        // reference's arrangement gives inf - inf = NaN; the fast kernel's arrangement
+        // reaches the limit (-inf here). Either way the value is not finite.
+        let arguments = LossArguments(input: try tensor([1], [-6.3125]), target: .values(try tensor([1], [-.infinity])))
+        let loss = AnyLoss.bceWithLogits(BCEWithLogitsLoss(reduction: .none, posWeight: try tensor([1], [-6.3125])))
+        check(HostileCase(name: "target -inf", loss: loss, arguments: arguments, gradients: .none,
+                          expect: expectValues(output: [1], [.nan]), entries: [.referenceAny, .referenceTyped]))
+        check(HostileCase(name: "target -inf", loss: loss, arguments: arguments, gradients: .none,
+                          expect: .result { result, _ in
+                              result.output.scalars.allSatisfy { !$0.isFinite } ? [] : ["expected a non-finite value, got \(result.output.scalars)"]
+                          }, entries: [.fastTensor, .fastBuffer]))
+    }
+
     // MARK: The AnyLoss entry points' own checks
 
     @Test("AnyLoss: a target of the wrong kind, a missing or extra variance")

@@ -39,11 +39,18 @@ extension BufferCheck {
 
     /// Every written region is disjoint from every other region.
     static func disjoint(loss: String, writes: [Region], reads: [Region]) throws(LossError) {
-        for (k, written) in writes.enumerated() {
-            for other in writes[(k + 1)...] + reads where written.overlaps(other) {
-                throw LossError(.shape, "\(loss): the \(written.name) buffer overlaps the \(other.name) buffer; expected separate memory for each output and gradient (the engine does not compute in place)")
+        for k in writes.indices {
+            for j in writes.indices where j > k && writes[k].overlaps(writes[j]) {
+                throw overlap(loss, writes[k], writes[j])
+            }
+            for other in reads where writes[k].overlaps(other) {
+                throw overlap(loss, writes[k], other)
             }
         }
+    }
+
+    private static func overlap(_ loss: String, _ written: Region, _ other: Region) -> LossError {
+        LossError(.shape, "\(loss): the \(written.name) buffer overlaps the \(other.name) buffer; expected separate memory for each output and gradient (the engine does not compute in place)")
     }
 
     /// The regions of the output and gradient buffers of `outputs`.

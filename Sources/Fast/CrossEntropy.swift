@@ -81,7 +81,7 @@ extension Fast {
         let threads = try checkClassCall(loss: CrossEntropyLoss.name, layout: layout, inputShape: shape,
                                          reduction: loss.reduction, input: input.count, target: target.count,
                                          probabilities: false, upstream: upstream?.count, outputs: outputs,
-                                         threads: threads)
+                                         threads: threads, reads: [.init("input", input), .init("target", target), .init("upstream", upstream)])
         let streams = ClassStreams(input: input, upstream: upstream, outputs: outputs, reduced: loss.reduction != .none)
         let weights = ClassWeights(loss.weight, classes: layout.classes)
         let den = loss.reduction == .mean
@@ -153,7 +153,7 @@ extension Fast {
         let threads = try checkClassCall(loss: CrossEntropyLoss.name, layout: layout, inputShape: shape,
                                          reduction: loss.reduction, input: input.count, target: target.count,
                                          probabilities: true, upstream: upstream?.count, outputs: outputs,
-                                         threads: threads)
+                                         threads: threads, reads: [.init("input", input), .init("target", target), .init("upstream", upstream)])
         let streams = ClassStreams(input: input, upstream: upstream, outputs: outputs, reduced: loss.reduction != .none)
         let den = Double(layout.rows)
         guard layout.rows > 0, let targets = target.baseAddress else {

@@ -27,7 +27,9 @@ import Foundation
 ///    gradient buffers) hold the shape's element count, the output and the upstream hold
 ///    the output's count (the count for `.none`, 1 for `sum`/`mean`). A shorter or longer
 ///    buffer is a `.shape` error naming it. Empty buffers may have a nil base address.
-///    Output and gradient buffers must not overlap each other or the inputs.
+///    Output and gradient buffers must not overlap each other or any other buffer of the
+///    call (no in-place gradients; read-only buffers may overlap): an overlap is a
+///    `.shape` error naming both buffers.
 ///    The tensor entry points call the buffer entry points.
 ///
 /// `upstream` is the gradient flowing into the output, of the output's shape (nil: ones);

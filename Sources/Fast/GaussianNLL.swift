@@ -79,6 +79,8 @@ extension Fast {
         let (layout, broadcast) = try loss.validate(input: shape, target: shape, variance: varianceShape)
         try BufferCheck.length(variance.count, "variance", expected: varianceShape.reduce(1, *),
                                "the variance shape \(Shape.describe(varianceShape))", loss: GaussianNLLLoss.name)
+        try BufferCheck.disjoint(loss: GaussianNLLLoss.name, writes: BufferCheck.writes(outputs),
+                                 reads: [.init("variance", variance)])
         let kernel = GaussianNLLKernel(variance: BroadcastOperand(borrowing: variance, broadcast),
                                        full: loss.full, eps: loss.eps)
         try evaluateElementwise(kernel, loss: GaussianNLLLoss.name, layout: layout, reduction: loss.reduction,

@@ -53,7 +53,7 @@ extension Fast {
         let threads = try checkClassCall(loss: NLLLoss.name, layout: layout, inputShape: shape,
                                          reduction: loss.reduction, input: input.count, target: target.count,
                                          probabilities: false, upstream: upstream?.count, outputs: outputs,
-                                         threads: threads)
+                                         threads: threads, reads: [.init("input", input), .init("target", target), .init("upstream", upstream)])
         let streams = ClassStreams(input: input, upstream: upstream, outputs: outputs, reduced: loss.reduction != .none)
         let weights = ClassWeights(loss.weight, classes: layout.classes)
         let den = loss.reduction == .mean

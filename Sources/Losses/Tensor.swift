@@ -84,18 +84,26 @@ extension Tensor: CustomStringConvertible {
 
 /// Shape arithmetic shared by validation and both engines.
 public enum Shape {
-    /// The product of the dimensions, with checks: no negative dimension, no overflow.
+    /// The product of the dimensions, with checks: no negative dimension, and the product
+    /// of the non-zero dimensions fits in `Int`.
+    ///
+    /// The second check is stricter than "the element count fits": `[0, 2^62, 4]` has no
+    /// elements but is rejected, so that every partial product of a validated shape (an
+    /// inner size, a stride, an offset) fits in `Int` and code after validation can
+    /// multiply dimensions without overflow checks.
     public static func elementCount(_ shape: [Int], argument: String) throws(LossError) -> Int {
-        var count = 1
+        var count = 1, nonZeroProduct = 1
         for (axis, dim) in shape.enumerated() {
             guard dim >= 0 else {
                 throw LossError(.shape, "\(argument): dimension \(axis) is \(dim); dimensions must be non-negative")
             }
-            let (product, overflow) = count.multipliedReportingOverflow(by: dim)
+            let (product, overflow) = nonZeroProduct.multipliedReportingOverflow(by: max(dim, 1))
             guard !overflow else {
-                throw LossError(.shape, "\(argument): the element count of shape \(describe(shape)) overflows Int")
+                let what = shape.contains(0) ? "the product of the non-zero dimensions" : "the element count"
+                throw LossError(.shape, "\(argument): \(what) of shape \(describe(shape)) overflows Int")
             }
-            count = product
+            nonZeroProduct = product
+            count *= dim  // cannot overflow: |count| <= nonZeroProduct
         }
         return count
     }

@@ -48,6 +48,9 @@ public struct Broadcast: Sendable, Equatable {
 
     /// Checks that `operand` broadcasts to `target` without enlarging it.
     public init(_ operand: [Int], to target: [Int], loss: String, argument: String) throws(LossError) {
+        // Both shapes well-formed first, so that the strides below cannot overflow.
+        _ = try Shape.elementCount(operand, argument: "\(loss): \(argument)")
+        _ = try Shape.elementCount(target, argument: "\(loss): input")
         guard operand.count <= target.count else {
             throw LossError(.shape, "\(loss): \(argument) of shape \(Shape.describe(operand)) has more dimensions than the input \(Shape.describe(target))")
         }

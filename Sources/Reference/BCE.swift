@@ -34,6 +34,8 @@ extension Reference {
         upstream: Tensor<T>? = nil, gradients: GradientRequest = .none
     ) throws(LossError) -> LossResult<T> {
         let layout = try loss.validate(input: input.shape, target: target.shape)
+        // Every shape before any value, as the fast engine checks them.
+        try validateUpstream(upstream, outputShape: layout.elements.outputShape, loss: BCELoss.name)
         let x = input.scalars, y = target.scalars
         try BCELoss.validateValues(count: layout.elements.count,
                                    input: { x[$0].doubleValue }, target: { y[$0].doubleValue })

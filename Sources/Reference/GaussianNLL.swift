@@ -32,6 +32,8 @@ extension Reference {
         upstream: Tensor<T>? = nil, gradients: GradientRequest = .none
     ) throws(LossError) -> LossResult<T> {
         let (layout, varBroadcast) = try loss.validate(input: input.shape, target: target.shape, variance: variance.shape)
+        // Every shape before any value, as the fast engine checks them.
+        try validateUpstream(upstream, outputShape: layout.outputShape, loss: GaussianNLLLoss.name)
         let x = input.scalars, y = target.scalars
         try GaussianNLLLoss.validateVariance(count: variance.count) { variance.scalars[$0].doubleValue }
         let v = varBroadcast.expand(variance.scalars)

@@ -1,5 +1,6 @@
 /// Length checks of the buffer entry points: every buffer holds exactly the number of
-/// elements its role and the shape imply, else a `.shape` error that names it.
+/// elements its role and the shape imply, else a `.shape` error that names it; and the
+/// aliasing rule (BufferOverlap.swift): written buffers overlap nothing.
 enum BufferCheck {
     /// `actual == expected`, else a shape error: "`loss`: `name` buffer has 5 elements;
     /// expected 6 (`reason`)".
@@ -31,5 +32,7 @@ enum BufferCheck {
         if let gradTarget = outputs.gradTarget {
             try length(gradTarget.count, "gradTarget", expected: layout.count, "the shape \(shape)", loss: loss)
         }
+        try disjoint(loss: loss, writes: writes(outputs),
+                     reads: [Region("input", input), Region("target", target), Region("upstream", upstream)])
     }
 }

@@ -159,14 +159,16 @@ extension BufferCheck {
 
 extension Fast {
     /// The checks every row-wise buffer entry point runs after `loss.validate`: the
-    /// thread count and the buffer lengths.
+    /// thread count, the buffer lengths and the aliasing rule (`reads`: the regions of
+    /// the input, target and upstream buffers; BufferOverlap.swift).
     static func checkClassCall(loss: String, layout: ClassLayout, inputShape: [Int], reduction: Reduction,
                                input: Int, target: Int, probabilities: Bool, upstream: Int?,
-                               outputs: Outputs, threads: Int?) throws(LossError) -> Int {
+                               outputs: Outputs, threads: Int?, reads: [BufferCheck.Region]) throws(LossError) -> Int {
         let threads = try threadCount(threads, loss: loss)
         try BufferCheck.classBuffers(loss: loss, layout: layout, inputShape: inputShape, reduction: reduction,
                                      input: input, target: target, probabilities: probabilities,
                                      upstream: upstream, outputs: outputs)
+        try BufferCheck.disjoint(loss: loss, writes: BufferCheck.writes(outputs), reads: reads)
         return threads
     }
 

@@ -143,11 +143,13 @@ struct KinkTests {
         let loss = AnyLoss.bceWithLogits(BCEWithLogitsLoss(reduction: .sum))
         let p = try KinkTests.probe(loss, input: [0, 0, 0], target: [0, 1, 0.25])
         #expect(try p.referenceGradient() == [0.5, -0.5, 0.25])
-        // The dual evaluation of log_sigmoid(x) = min(x, 0) - log1p(exp(-|x|)) at 0 takes
-        // min's left slope (1) and |x|'s right one (+1): 1 - (-1/2) = 3/2, not 1/2. So the
-        // dual is blind at 0 (the harness does not ask it) ...
+        // The reference now evaluates the loss as (1 - y) max(x, 0) - p y min(x, 0) +
+        // c log1p(exp(-|x|)) (no cancellation for confident logits). At x = 0 the dual takes
+        // max's and min's slopes from one side each and |x|'s from the right, which sum to
+        // the true 1/2 here: sigmoid(0) - y = 1/2 for y = 0. (The older min(x, 0) - log1p
+        // form gave 3/2; the harness still treats x = 0 as a documented point.)
         let d = try p.dualOutputs(direction: [1, 0, 0])[0].derivative
-        #expect(d != 0.5, "the dual's derivative at 0 is \(d); if it is now 1/2, the blind-point rule can go")
+        #expect(d == 0.5, "the dual's derivative at 0 is \(d); expected 1/2")
         // ... and one step away it is exact again (sigmoid(2^-40) - 0 = 1/2 + 2^-42 to rounding).
         let near = try KinkTests.probe(loss, input: [0x1p-40, 0, 0], target: [0, 1, 0.25])
         let dNear = try near.dualOutputs(direction: [1, 0, 0])[0].derivative

@@ -17,8 +17,8 @@
 //
 // Numerics
 //   - Only t = e^-|x| is ever computed (-|x| by setting the sign bit, the same in the
-//     vector and the scalar code, NaN payloads included), so nothing overflows: t is in [0, 1] for every
-//     non-NaN x, and 1 + t in [1, 2].
+//     vector and the scalar code, NaN payloads included), so nothing overflows: t is in
+//     [0, 1] for every non-NaN x, and 1 + t in [1, 2].
 //   - sigmoid: 1/(1 + t) for x >= 0, t/(1 + t) for x < 0 (= e^x/(1 + e^x)), so the result
 //     keeps full relative accuracy down to sigmoid(-103) ~ 1e-45 (no 1 - tiny cancellation).
 //   - logSigmoid and softplus add min(x, 0) or max(x, 0) (exact) to -+log1p(t) (same sign
@@ -36,8 +36,8 @@ extension VectorMath {
     /// Computed from `t = exp(-|x|)` as `1/(1 + t)` for `x >= 0` and `t/(1 + t)` for
     /// `x < 0`, so it never overflows and keeps its relative accuracy for very negative `x`.
     ///
-    /// - Accuracy: at most 2.41 ULP (worst at x = -4.157294) over all 2^32 Float inputs (exhaustive
-    ///   check against the same formula in Double).
+    /// - Accuracy: at most 2.41 ULP (worst at x = -4.157294) over all 2^32 Float inputs
+    ///   (exhaustive check against the same formula in Double).
     /// - Special cases: `sigmoid(+inf) = 1`, `sigmoid(-inf) = 0`, `sigmoid(NaN) = NaN`;
     ///   the result rounds to 1 for `x` above about 17.3; subnormal results below `x = -87.3`.
     /// - Derivative: `sigmoid(x) (1 - sigmoid(x))`.
@@ -65,8 +65,8 @@ extension VectorMath {
     /// `softplus(x) = log(1 + e^x) = max(x, 0) + log1p(e^-|x|)` in each lane, without
     /// PyTorch's `threshold` shortcut (the exact function at every `x`).
     ///
-    /// - Accuracy: at most 1.90 ULP (worst at x = -1.3442718) over all 2^32 Float inputs (exhaustive
-    ///   check against the same formula in Double).
+    /// - Accuracy: at most 1.90 ULP (worst at x = -1.3442718) over all 2^32 Float inputs
+    ///   (exhaustive check against the same formula in Double).
     /// - Special cases: `softplus(+inf) = +inf`, `softplus(-inf) = 0`,
     ///   `softplus(NaN) = NaN`; `softplus(0) = ln 2`. `softplus(x) = -logSigmoid(-x)`.
     /// - Derivative: `sigmoid(x)`.

@@ -160,8 +160,8 @@ extension VectorMath {
     /// `e^r ~ 1 + r + r^2 q(r)`, and reconstruction `2^n (1 + p)` with `2^n` built in the
     /// exponent bits. Lanes with `|x| > 87` or NaN take one rare branch.
     ///
-    /// - Accuracy: at most 0.99 ULP (worst at x = -5.858424) over all 2^32 Float inputs (exhaustive check
-    ///   against Foundation's Double `exp`), including subnormal results.
+    /// - Accuracy: at most 0.99 ULP (worst at x = -5.858424) over all 2^32 Float inputs
+    ///   (exhaustive check against Foundation's Double `exp`), subnormal results included.
     /// - Special cases: `exp(-inf) = 0`, `exp(+inf) = +inf`, `exp(NaN) = NaN`,
     ///   `exp(±0) = 1`; `x > 88.7228394` (ln of the largest Float plus half an ULP)
     ///   overflows to `+inf`; results below `2^-126` (`x < -87.3365`) are subnormal, with

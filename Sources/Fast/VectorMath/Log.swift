@@ -151,8 +151,8 @@ extension VectorMath {
     /// `k ln2 + log(1 + r)` with `ln 2` in two parts. Lanes that are not positive normal
     /// finite numbers take one rare branch.
     ///
-    /// - Accuracy: at most 1.35 ULP (worst at x = 1.3337805) over all 2^32 Float inputs (exhaustive check
-    ///   against Foundation's Double `log`), subnormal inputs included.
+    /// - Accuracy: at most 1.35 ULP (worst at x = 1.3337805) over all 2^32 Float inputs
+    ///   (exhaustive check against Foundation's Double `log`), subnormal inputs included.
     /// - Special cases: `log(±0) = -inf`, `log(x < 0) = NaN` (also `-inf`),
     ///   `log(+inf) = +inf`, `log(NaN) = NaN`, `log(1) = +0`.
     @inlinable @inline(__always)

@@ -21,7 +21,7 @@
 //      4%, on a term below 0.75 ULP). Elsewhere e = 0. (Subtracting c, which is +0 for
 //      k = 0, keeps the sign of x = -0; adding -c = +0 would not.)
 //      For k = 0 (x in about [-1/3, 1/3)) r = x exactly: tiny and subnormal x come out
-//      unchanged, since r^2 q underflows to 0.
+//      unchanged, since r^2 q is below half an ULP of r (or underflows to 0).
 //   2. Polynomial.  log(1 + r) = r + r^2 q(r), the minimax polynomial of Log.swift.
 //   3. Reconstruction.  y = (r + ((r^2 q - e (1 - r + r^2)) - nk ln2Lo)) - nk ln2Hi,
 //      nk = -k as an exact Float (+0 for k = 0, which keeps log1p(-0) = -0).
@@ -114,8 +114,9 @@ extension VectorMath {
     /// the rounded sum), the degree-9 minimax polynomial of `log`, reconstruction
     /// `k ln2 + log(1 + r)`. Lanes outside `-1 < x < 2^126` take one rare branch.
     ///
-    /// - Accuracy: at most 1.35 ULP (worst at x = 0.33378053) over all 2^32 Float inputs (exhaustive
-    ///   check against Foundation's Double `log1p`). Tiny and subnormal `x` return `x`.
+    /// - Accuracy: at most 1.35 ULP (worst at x = 0.33378053) over all 2^32 Float inputs
+    ///   (exhaustive check against Foundation's Double `log1p`). Tiny and subnormal `x`
+    ///   return `x`.
     /// - Special cases: `log1p(-1) = -inf`, `log1p(x < -1) = NaN` (also `-inf`),
     ///   `log1p(+inf) = +inf`, `log1p(NaN) = NaN`, `log1p(±0) = ±0`.
     @inlinable @inline(__always)

@@ -6,14 +6,19 @@
 //
 // Measured accuracy (scripts/check-vector-math, all 2^32 inputs, against the same formulas
 // in Double with Foundation's exp and log1p, error in Float ULPs at the Double result):
-//   sigmoid     @SIGMOID_WORST@
-//   logSigmoid  @LOGSIGMOID_WORST@
-//   softplus    @SOFTPLUS_WORST@
+//   sigmoid     worst 2.4019 ULP at x = -4.157294 (-0x1.0a111ap+2, bits 0xc085088d);
+//               8326655 results above 1 ULP (x < 0: t/(1 + t) carries exp's error whole)
+//   logSigmoid  worst 1.8950 ULP at x = 1.3442718 (0x1.582232p+0, bits 0x3fac1119);
+//               2137482 results above 1 ULP
+//   softplus    worst 1.8950 ULP at x = -1.3442718 (-0x1.582232p+0, bits 0xbfac1119);
+//               2137482 results above 1 ULP (softplus(x) = -logSigmoid(-x) exactly)
+//   The scalar and vector forms agree bit for bit on every input. The check's bounds,
+//   set from the parts before measuring, are 3, 4 and 4 ULP.
 //
 // Numerics
 //   - Only t = e^-|x| is ever computed (-|x| by setting the sign bit, the same in the
-//     vector and the scalar code, NaN payloads included), so nothing overflows: t is in [0, 1] for every
-//     non-NaN x, and 1 + t in [1, 2].
+//     vector and the scalar code, NaN payloads included), so nothing overflows: t is in
+//     [0, 1] for every non-NaN x, and 1 + t in [1, 2].
 //   - sigmoid: 1/(1 + t) for x >= 0, t/(1 + t) for x < 0 (= e^x/(1 + e^x)), so the result
 //     keeps full relative accuracy down to sigmoid(-103) ~ 1e-45 (no 1 - tiny cancellation).
 //   - logSigmoid and softplus add min(x, 0) or max(x, 0) (exact) to -+log1p(t) (same sign
@@ -31,8 +36,8 @@ extension VectorMath {
     /// Computed from `t = exp(-|x|)` as `1/(1 + t)` for `x >= 0` and `t/(1 + t)` for
     /// `x < 0`, so it never overflows and keeps its relative accuracy for very negative `x`.
     ///
-    /// - Accuracy: at most @SIGMOID_WORST_SHORT@ over all 2^32 Float inputs (exhaustive
-    ///   check against the same formula in Double).
+    /// - Accuracy: at most 2.41 ULP (worst at x = -4.157294) over all 2^32 Float inputs
+    ///   (exhaustive check against the same formula in Double).
     /// - Special cases: `sigmoid(+inf) = 1`, `sigmoid(-inf) = 0`, `sigmoid(NaN) = NaN`;
     ///   the result rounds to 1 for `x` above about 17.3; subnormal results below `x = -87.3`.
     /// - Derivative: `sigmoid(x) (1 - sigmoid(x))`.
@@ -45,7 +50,7 @@ extension VectorMath {
 
     /// `log(sigmoid(x)) = min(x, 0) - log1p(e^-|x|)` in each lane; PyTorch's `logsigmoid`.
     ///
-    /// - Accuracy: at most @LOGSIGMOID_WORST_SHORT@ over all 2^32 Float inputs
+    /// - Accuracy: at most 1.90 ULP (worst at x = 1.3442718) over all 2^32 Float inputs
     ///   (exhaustive check against the same formula in Double).
     /// - Special cases: `logSigmoid(+inf) = 0`, `logSigmoid(-inf) = -inf`,
     ///   `logSigmoid(NaN) = NaN`; `logSigmoid(0) = -ln 2`.
@@ -60,8 +65,8 @@ extension VectorMath {
     /// `softplus(x) = log(1 + e^x) = max(x, 0) + log1p(e^-|x|)` in each lane, without
     /// PyTorch's `threshold` shortcut (the exact function at every `x`).
     ///
-    /// - Accuracy: at most @SOFTPLUS_WORST_SHORT@ over all 2^32 Float inputs (exhaustive
-    ///   check against the same formula in Double).
+    /// - Accuracy: at most 1.90 ULP (worst at x = -1.3442718) over all 2^32 Float inputs
+    ///   (exhaustive check against the same formula in Double).
     /// - Special cases: `softplus(+inf) = +inf`, `softplus(-inf) = 0`,
     ///   `softplus(NaN) = NaN`; `softplus(0) = ln 2`. `softplus(x) = -logSigmoid(-x)`.
     /// - Derivative: `sigmoid(x)`.

@@ -35,8 +35,10 @@ extension Fast {
     ///   NaN loss there (its input gradient stays `-t`). With logTarget its target gradient
     ///   is the limit 0 for a finite input, NaN otherwise. A negative `t` gives NaN
     ///   (`log t`). `exp(t)` overflows Float for `t > 88.72` (a log-target is at most 0 for
-    ///   a probability). An empty input gives NaN for `mean` and for `batchmean` over zero
-    ///   rows, 0 for `sum`.
+    ///   a probability) and underflows to 0 below `t = -103.97` (a probability below
+    ///   1e-45): such an element's loss and target gradient are then 0, or the infinity
+    ///   `t - x` when that is infinite (the exact sign; not `0 * inf`). An empty input gives
+    ///   NaN for `mean` and for `batchmean` over zero rows, 0 for `sum`.
     /// - Threads: see `Fast`; the result is the same bits for every `threads`.
     /// - Throws: `.shape` if the target's shape differs from the input's, or the
     ///   upstream's from the output's; `.option` for `threads < 1`.
@@ -108,11 +110,17 @@ struct KLDivLogTargetKernel: ElementwiseKernel {
     func terms(input x: FloatVector, target t: FloatVector, index: Int, lanes: Int) -> ElementTerms {
         let e = VectorMath.exp(t)
         let d = t - x
+        // exp(t) underflows to 0 below t = -103.97, where e^t is still positive: times an
+        // infinite t - x the exact product is that infinity, not 0 * inf = NaN.
+        let underflow = e .== 0
+        let infiniteD = Lanes.magnitude(d) .== .infinity
+        let product = Lanes.choose(underflow, Lanes.choose(infiniteD, d, else: e * d), else: e * d)
+        let productPlusOne = Lanes.choose(underflow, Lanes.choose(infiniteD, d, else: e * (d + one)), else: e * (d + one))
         let zero = t .== -.infinity
-        let value = Lanes.choose(zero, zeroTargetLoss(x), else: e * d)
+        let value = Lanes.choose(zero, zeroTargetLoss(x), else: product)
         let finiteX = Lanes.magnitude(x) .< .infinity
         let zeroGradient = Lanes.choose(finiteX, FloatVector(), else: FloatVector(repeating: .nan))
-        let dTarget = Lanes.choose(zero, zeroGradient, else: e * (d + one))
+        let dTarget = Lanes.choose(zero, zeroGradient, else: productPlusOne)
         return ElementTerms(value: value, dInput: -e, dTarget: dTarget)
     }
 }

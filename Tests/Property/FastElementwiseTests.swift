@@ -49,7 +49,11 @@ import ReferenceLosses
 // The assertion. Norm-wise, as the golden rule: `max_i |fast_i - ref_i| <= k u max_i m_i`
 // (via `compare` with `atol`), and also element by element, `|fast_i - ref_i| <= k u m_i`,
 // which implies it. Results in the subnormal range may err by 2^-150 per rounding: an
-// absolute floor of 2^-147 everywhere. A reference value beyond Float's range must be the
+// absolute floor of 2^-147 everywhere, times `1 + a_i` where a later step magnifies a
+// subnormal intermediate by `a_i` (weights times a subnormal sigmoid or log1p(t); a
+// log-target's subnormal exp(t) times `|t - x| + 1`; gaussian's `0.5 e` times `e / v`),
+// and for gradients times the upstream factor. Where `m_i` itself is not finite, the
+// element is a limit (`0 * inf` taken as 0, deviation 4) and must match within the floor. A reference value beyond Float's range must be the
 // same infinity in Float; NaN must be at the same places (the comparison rule).
 //
 // Reductions. The terms (each within `k u m_i`) are summed by `BlockedSum` (Float lane
@@ -109,6 +113,10 @@ enum FastElementwise {
     struct Scales {
         var value: [Double] = [], dInput: [Double] = [], dTarget: [Double] = []
         var k: (value: Double, dInput: Double, dTarget: Double) = (0, 0, 0)
+        /// Per element, how much later steps magnify the absolute error (at most 2^-148)
+        /// of an intermediate in the subnormal range (a weight times a subnormal log1p(t),
+        /// exp(t) times t - x, ...): the element's floor is `2^-147 (1 + amplification)`.
+        var amplification: [Double] = []
     }
 
     static func logSigmoid(_ x: Double) -> Double { Swift.min(x, 0) - Foundation.log1p(Foundation.exp(-Swift.abs(x))) }
@@ -134,6 +142,7 @@ enum FastElementwise {
                 s.value.append(abs(w[i]) * (abs(y[i] * max(logX, -100)) + abs((1 - y[i]) * max(log1mX, -100))))
                 s.dInput.append(abs(w[i]) * (abs(x[i]) + abs(y[i])) / max(x[i] * (1 - x[i]), eps12))
                 s.dTarget.append(abs(w[i]) * (abs(log1mX) + abs(logX)))
+                s.amplification.append(abs(w[i]))
             }
             s.k = (8, 7, 8)
         case .bceWithLogits(let l):
@@ -143,6 +152,7 @@ enum FastElementwise {
                 s.value.append(abs(w[i]) * (abs((1 - y[i]) * x[i]) + abs(c * ls)))
                 s.dInput.append(abs(w[i]) * (abs(c * sigmoid(x[i])) + abs(p[i] * y[i])))
                 s.dTarget.append(l.posWeight == nil ? abs(w[i] * x[i]) : abs(w[i]) * (abs(logSigmoid(-x[i])) + abs(p[i] * ls)))
+                s.amplification.append(abs(w[i]) * max(1, abs(c), abs(p[i])))
             }
             s.k = l.posWeight == nil ? (9, 10, 3) : (12, 13, 13)
         case .klDiv(let l):
@@ -153,11 +163,13 @@ enum FastElementwise {
                     s.value.append(e * (abs(t) + abs(x[i])))
                     s.dInput.append(e)
                     s.dTarget.append(e * (abs(t) + abs(x[i]) + 1))
+                    s.amplification.append(abs(t) + abs(x[i]) + 1)  // a subnormal exp(t) times t - x (+ 1)
                 } else {
                     let logT = t == 0 ? 0 : Foundation.log(t)
                     s.value.append(abs(t) * (abs(logT) + abs(x[i])))
                     s.dInput.append(abs(t))
                     s.dTarget.append(abs(logT) + 1 + abs(x[i]))
+                    s.amplification.append(1)
                 }
             }
             s.k = l.logTarget ? (5, 5, 8) : (6, 2, 8)
@@ -178,6 +190,7 @@ enum FastElementwise {
                     mt += abs(logT) + 1 / (2 * t)
                 }
                 s.value.append(mv); s.dInput.append(mi); s.dTarget.append(mt)
+                s.amplification.append(1)
             }
             s.k = l.logInput ? (8, 6, 8) : (9, 6, 8)
         case .gaussianNLL(let l):
@@ -189,11 +202,15 @@ enum FastElementwise {
                 s.value.append(0.5 * (abs(Foundation.log(vi)) + e * e / vi) + constant)
                 s.dInput.append(abs(e) / vi)
                 s.dTarget.append(abs(e) / vi)
+                s.amplification.append(1 + abs(e) / vi)  // (0.5 e) rounded in the subnormal range, times e / v
             }
             s.k = (7, 5, 5)
         default:
             throw LossError(.option, "\(loss.name) is not one of \(losses)")
         }
+        // An infinite or NaN amplification belongs to an element whose result is non-finite
+        // or a limit, which must then match exactly (see `check`).
+        s.amplification = s.amplification.map { $0.isFinite ? $0 : 1 }
         return s
     }
 
@@ -226,18 +243,19 @@ enum FastElementwise {
         r.map { $0.isFinite && Float($0).isInfinite ? Double(Float($0)) : $0 }
     }
 
-    /// Checks `fast` against `ref` under `|fast_i - ref_i| <= k u m_i + floor` (norm-wise
+    /// Checks `fast` against `ref` under `|fast_i - ref_i| <= k u m_i + floor_i` (norm-wise
     /// through `compare`, then element-wise), records the errors, and returns a failure
-    /// message or nil.
+    /// message or nil. Where `m_i` is not finite (a limit such as 0 * inf = 0) a finite
+    /// expected value must be met within the floor.
     static func check(_ what: String, fast: Tensor<Float>?, ref: Tensor<Double>?, magnitudes m: [Double], k: Double,
-                      stats: inout Stats) -> String? {
+                      floors: [Double], stats: inout Stats) -> String? {
         guard let fast, let ref else {
             return fast == nil && ref == nil ? nil : "\(what): present in one result only"
         }
         let expected = try! Tensor(shape: ref.shape, scalars: floatRange(ref.scalars))
         guard m.count == expected.count else { return "\(what): \(m.count) magnitudes for \(expected.count) values" }
         let scale = m.filter(\.isFinite).max() ?? 0
-        let bound = k * u * scale + floor
+        let bound = k * u * scale + (floors.max() ?? floor)
         let result = compare(actual: fast, expected: expected, tolerance: Tolerance(rtol: 0, atol: bound))
         if !result.passed {
             return "\(what): norm-wise bound k u max m = \(k) u * \(scale): \(result)"
@@ -250,8 +268,8 @@ enum FastElementwise {
             // Statistics over normal results, where the floor plays no part (an error of
             // 2^-149 is millions of "ULPs" of a subnormal result's neighbourhood).
             if abs(r) >= Double(Float.leastNormalMagnitude) { stats.ulps.append(error / ulp) }
-            if u * m[i] >= floor && m[i].isFinite { stats.worstScaled = max(stats.worstScaled, error / (u * m[i])) }
-            let allowed = k * u * m[i] + floor
+            if u * m[i] >= floors[i] && m[i].isFinite { stats.worstScaled = max(stats.worstScaled, error / (u * m[i])) }
+            let allowed = (m[i].isFinite ? k * u * m[i] : 0) + floors[i]
             if !(error <= allowed) {
                 return "\(what)[\(ComparisonResult.multiIndex(i, shape: expected.shape))]: expected \(r), got \(f), error \(error) = "
                     + "\(error / ulp) ulp; element bound k u m = \(k) u * \(m[i]) = \(allowed) (\(error / allowed)x)"
@@ -262,7 +280,11 @@ enum FastElementwise {
 
     /// Runs one case through both engines and checks every output; returns the failures.
     static func run(_ c: GeneratedCase, stats: inout [String: Stats]) throws -> [String] {
-        let loss = c.loss, args = c.arguments
+        try run(c.loss, c.arguments, stats: &stats)
+    }
+
+    /// Runs `loss` on `args` through both engines and checks every output; returns the failures.
+    static func run(_ loss: AnyLoss, _ args: LossArguments<Double>, stats: inout [String: Stats]) throws -> [String] {
         let fast = try FastElementwise.fast(loss, args.map { Float($0) })
         let ref = try Reference.evaluate(loss, args, gradients: .all)
         let s = try scales(loss, args)
@@ -277,21 +299,22 @@ enum FastElementwise {
             factor = Array(repeating: abs(args.upstream?.scalars[0] ?? 1) / den, count: n)
         }
         var failures: [String] = []
-        func note(_ name: String, _ f: Tensor<Float>?, _ r: Tensor<Double>?, _ m: [Double], _ k: Double) {
+        func note(_ name: String, _ f: Tensor<Float>?, _ r: Tensor<Double>?, _ m: [Double], _ k: Double, _ floors: [Double]) {
             var st = Stats()
-            if let failure = check(name, fast: f, ref: r, magnitudes: m, k: k, stats: &st) { failures.append(failure) }
+            if let failure = check(name, fast: f, ref: r, magnitudes: m, k: k, floors: floors, stats: &st) { failures.append(failure) }
             stats[name, default: Stats()].merge(st)
         }
         if reduction == .none {
-            note("value", fast.output, ref.output, s.value, s.k.value)
+            note("value", fast.output, ref.output, s.value, s.k.value, s.amplification.map { floor * (1 + $0) })
         } else {
             let den = reduction == .sum ? 1 : Double(reduction == .batchmean ? KLDivLoss.batchSize(args.input.shape) : n)
             let total = s.value.reduce(0, +) / den
             let k = s.k.value + FastCompare.reductionBound / u
-            note("reduced \(reduction.rawValue)", fast.output, ref.output, [total], k)
+            note("reduced \(reduction.rawValue)", fast.output, ref.output, [total], k, [floor * (1 + s.amplification.reduce(0, +) / den)])
         }
-        note("gradInput", fast.gradInput, ref.gradInput, zip(s.dInput, factor).map { $0 * $1 }, s.k.dInput + 2)
-        note("gradTarget", fast.gradTarget, ref.gradTarget, zip(s.dTarget, factor).map { $0 * $1 }, s.k.dTarget + 2)
+        let gradientFloors = zip(s.amplification, factor).map { floor * (1 + $0 * $1) }
+        note("gradInput", fast.gradInput, ref.gradInput, zip(s.dInput, factor).map { $0 * $1 }, s.k.dInput + 2, gradientFloors)
+        note("gradTarget", fast.gradTarget, ref.gradTarget, zip(s.dTarget, factor).map { $0 * $1 }, s.k.dTarget + 2, gradientFloors)
         return failures
     }
 }
@@ -617,6 +640,81 @@ struct FastElementwiseSpecialValueTests {
             let c = try Fast.evaluate(BCEWithLogitsLoss(reduction: reduction), input: Tensor(logits), target: Tensor(probs), gradients: .all)
             let d = try Fast.evaluate(BCEWithLogitsLoss(reduction: reduction, weight: ones), input: Tensor(logits), target: Tensor(probs), gradients: .all)
             #expect(FastResultBits(c) == FastResultBits(d), "bce_with_logits \(reduction) weight of ones: \(FastResultBits(c).firstDifference(from: FastResultBits(d)))")
+        }
+    }
+}
+
+/// Grids of special values against the reference: NaN, infinities, zeros, huge and tiny
+/// values in every argument, with and without weights, for every option that changes the
+/// formula. NaN and infinities must sit at the same places; finite values meet the bounds
+/// of FastElementwiseTests.
+@Suite("Fast vs Reference: special-value grids")
+struct FastElementwiseGridTests {
+    /// Every pair of `xs` and `ys` as a [xs.count, ys.count] input and target.
+    static func grid(_ xs: [Double], _ ys: [Double]) throws -> (Tensor<Double>, Tensor<Double>) {
+        let x = xs.flatMap { v in ys.map { _ in v } }, y = xs.flatMap { _ in ys }
+        return (try Tensor(shape: [xs.count, ys.count], scalars: x), try Tensor(shape: [xs.count, ys.count], scalars: y))
+    }
+
+    static func check(_ loss: AnyLoss, _ x: Tensor<Double>, _ y: Tensor<Double>, variance: Tensor<Double>? = nil) throws {
+        for reduction in [Reduction.none, .sum] {
+            let l = FastElementwise.with(loss, reduction)
+            var stats: [String: FastElementwise.Stats] = [:]
+            let failures = try FastElementwise.run(l, LossArguments(input: x, target: .values(y), variance: variance), stats: &stats)
+            #expect(failures.isEmpty, "\(Generators.describeOptions(l)) on x \(x.scalars) y \(y.scalars):\n\(failures.joined(separator: "\n"))")
+        }
+    }
+
+    static let big = Double(Float.greatestFiniteMagnitude)
+    static let tiny = Double(Float.leastNonzeroMagnitude)
+
+    @Test("bce: the ends of [0, 1]")
+    func bce() throws {
+        let (x, y) = try Self.grid([0, -0.0, Self.tiny, 1e-30, 0.5, 1 - 0x1p-24, 1], [0, 1, 0.5, Self.tiny, 1 - 0x1p-24])
+        try Self.check(.bce(BCELoss()), x, y)
+        try Self.check(.bce(BCELoss(weight: Tensor([0.5, 0, 2, 1, 4]))), x, y)
+    }
+
+    @Test("bce_with_logits: NaN, infinite, huge and zero logits and targets")
+    func bceWithLogits() throws {
+        let (x, y) = try Self.grid([.nan, .infinity, -.infinity, Self.big, -Self.big, 1e30, -1e30, 88, -104, 0, -0.0, 0x1p-30],
+                                   [.nan, 0, 1, 0.5, -1, 2])
+        let w = Tensor([0.5, 0, 2, 1, 4, 0.25])
+        try Self.check(.bceWithLogits(BCEWithLogitsLoss()), x, y)
+        try Self.check(.bceWithLogits(BCEWithLogitsLoss(weight: w)), x, y)
+        try Self.check(.bceWithLogits(BCEWithLogitsLoss(posWeight: Tensor([3, 0, 1, 0.5, 2, 1]))), x, y)
+        try Self.check(.bceWithLogits(BCEWithLogitsLoss(weight: w, posWeight: Tensor(scalar: 0))), x, y)
+    }
+
+    @Test("kl_div: NaN, infinite and zero inputs and targets, both target forms")
+    func klDiv() throws {
+        let xs: [Double] = [.nan, .infinity, -.infinity, 0, -1, -1e30]
+        let (x, y) = try Self.grid(xs, [.nan, 0, -0.0, 0.5, 1, -0.5, Self.tiny])
+        try Self.check(.klDiv(KLDivLoss()), x, y)
+        let (xl, yl) = try Self.grid(xs, [.nan, -.infinity, 0, -0.7, -104, 1])
+        try Self.check(.klDiv(KLDivLoss(logTarget: true)), xl, yl)
+    }
+
+    @Test("poisson_nll: NaN, infinite and zero rates and counts, every option")
+    func poissonNLL() throws {
+        let ts: [Double] = [.nan, 0, 1, 2.5, 1e30]
+        let (x, y) = try Self.grid([.nan, .infinity, -.infinity, 0, -80, 80], ts)
+        let (xr, yr) = try Self.grid([.nan, .infinity, 0, Self.tiny, 1, 1e30], ts)
+        for full in [false, true] {
+            try Self.check(.poissonNLL(PoissonNLLLoss(full: full)), x, y)
+            try Self.check(.poissonNLL(PoissonNLLLoss(logInput: false, full: full)), xr, yr)
+            try Self.check(.poissonNLL(PoissonNLLLoss(logInput: false, full: full, eps: 0.5)), xr, yr)
+        }
+    }
+
+    @Test("gaussian_nll: NaN, infinite and zero arguments and variances")
+    func gaussianNLL() throws {
+        let (x, y) = try Self.grid([.nan, .infinity, -.infinity, 0, 1e30, -3], [.nan, .infinity, 0, 1e-30, 2])
+        // One variance per row of x (the input's shape without its last dimension).
+        let v = Tensor<Double>([.nan, .infinity, 0, 1e-30, 1e30, 0.25])
+        for full in [false, true] {
+            try Self.check(.gaussianNLL(GaussianNLLLoss(full: full)), x, y, variance: v)
+            try Self.check(.gaussianNLL(GaussianNLLLoss(full: full, eps: 0.125)), x, y, variance: v)
         }
     }
 }

@@ -29,8 +29,10 @@ extension Fast {
     ///   the exact weighted result does.
     /// - Accuracy (u = 2^-24): the loss errs by at most about 9u relative to
     ///   `w (|(1 - y) x| + |c log_sigmoid(x)|)` (with `exp`'s 1.5 ULP and `log1p`'s 2 ULP),
-    ///   the input gradient by about 8u of `w (c sigmoid(x) + |p y|)` (it cancels where
-    ///   `sigmoid(x) ~ y`), the pos_weight target gradient by about 9u of
+    ///   the input gradient, evaluated as `w [(1 - y) sigmoid(x) - p y sigmoid(-x)]`, by
+    ///   about 8u of `w ((1 - y) sigmoid(x) + p y sigmoid(-x))` (for y in [0, 1] no
+    ///   cancellation when `sigmoid(x) ~ y ~ 1`: x = 30, y = 1 keeps full relative
+    ///   accuracy, StabilityCases "one-hot/bce_with_logits"), the pos_weight target gradient by about 9u of
     ///   `w (|log_sigmoid(-x)| + p |log_sigmoid(x)|)`; `-w x` is exact. A reduction adds
     ///   the summation error described in `Fast`. Measured against the Double reference:
     ///   see FastElementwiseTests (LOSS_REPORT=1).
@@ -97,10 +99,12 @@ extension Fast {
 /// `x < 0` mask: a mask kept in a struct was rebuilt lane by lane in general-purpose
 /// registers; the kernels compare again, which costs one cmpps.)
 @inline(__always)
-func logisticParts(_ x: FloatVector) -> (log1pT: FloatVector, sigmoid: FloatVector) {
+func logisticParts(_ x: FloatVector) -> (log1pT: FloatVector, sigmoid: FloatVector, sigmoidOfNegative: FloatVector) {
     let one = FloatVector(repeating: 1)
     let t = VectorMath.exp(-Lanes.magnitude(x))
-    return (VectorMath.log1p(t), Lanes.choose(x .< 0, t, else: one) / (one + t))
+    let r = one / (one + t), tr = t * r
+    let negative = x .< 0
+    return (VectorMath.log1p(t), Lanes.choose(negative, tr, else: r), Lanes.choose(negative, r, else: tr))
 }
 
 /// Without pos_weight: loss `w [a x + L]` with `a = 1 - y` (x >= 0) or `-y` (x < 0)
@@ -118,7 +122,10 @@ struct BCEWithLogitsKernel<Weight: ElementWeight>: ElementwiseKernel {
         // the limit (deviation 4); elsewhere a * 0 is 0 anyway.
         let ax = Lanes.choose(a .== 0, FloatVector(), else: (w * a) * x)
         let value = ax + w * parts.log1pT
-        return ElementTerms(value: value, dInput: w * (parts.sigmoid - y), dTarget: w * -x)
+        // sigmoid(x) - y as (1 - y) sigmoid(x) - y sigmoid(-x): no cancellation when
+        // sigmoid(x) ~ y ~ 1 (x = 30, y = 1: -sigmoid(-30) to full relative accuracy).
+        let dInput = w * ((one - y) * parts.sigmoid - y * parts.sigmoidOfNegative)
+        return ElementTerms(value: value, dInput: dInput, dTarget: w * -x)
     }
 }
 
@@ -143,7 +150,8 @@ struct BCEWithLogitsPosWeightKernel<Weight: ElementWeight>: ElementwiseKernel {
         // a == 0 (y == 1 at x >= 0, p y == 0 at x < 0): the part is 0 at x = +-inf too.
         let ax = Lanes.choose(a .== 0, FloatVector(), else: (w * a) * x)
         let value = ax + wc * parts.log1pT
-        let dInput = wc * parts.sigmoid - wp * y
+        // c sigmoid(x) - p y as (1 - y) sigmoid(x) - p y sigmoid(-x), without cancellation.
+        let dInput = w * ((one - y) * parts.sigmoid - py * parts.sigmoidOfNegative)
         // b: -x for x >= 0, -p x for x < 0, whose limit at x = -inf is 0 when p == 0.
         let bNegative = Lanes.choose(p .== 0, FloatVector(), else: -(wp * x))
         let b = Lanes.choose(x .< 0, bNegative, else: -(w * x))

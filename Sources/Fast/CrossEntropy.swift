@@ -172,17 +172,28 @@ extension Fast {
 // MARK: Kernels
 //
 // Notation: x a row's logits, M its (running) maximum, shift = M (0 while M is -inf, so
-// that exp(-inf - shift) = 0 rather than exp(NaN)), e_c = exp(x_c - shift),
-// s = sum_c e_c = 1 + rest where the 1 is the first maximal class's e = exp(0) = 1 exactly:
-// the kernels add the e of every class with x_c == shift ("ties") as a count and the
-// others into rest, so rest = (ties - 1) + sum_{x_c < M} e_c keeps full relative accuracy
-// however small it is. log(s) = log1p(rest). A maximum that is not finite (all -inf, or
-// +inf) makes the row NaN, as the reference; a NaN logit is skipped by the maximum and
-// makes the sum NaN.
+// that exp(-inf - shift) = 0 rather than exp(NaN)), e_c = exp(x_c - shift) <= 1, and
+// s = sum_c e_c = 1 + rest, where the 1 is the first maximal class's e = exp(0) = 1.
+// log(s) is computed as log1p(rest), and the target's entry p_y - 1 = -(s - e_y)/s as
+// -rest/s when y is maximal, so both keep full relative accuracy however small rest is.
+// rest comes from one of two sums:
+// - s >= 2 (the usual case): rest = s - 1 from the plain sum; s's own error is at most
+//   about 16 u s, and rest >= s/2, so rest keeps a relative error of a few times that.
+// - s < 2 (the maximum dominates the row): rest is summed again over the stored
+//   exponentials, leaving out the terms equal to 1 (the maximal classes) and counting
+//   them instead: rest = (count - 1) + sum_{e_c < 1} e_c, with the relative accuracy of a
+//   sum of positive terms. (A class within 2^-25 of the maximum also has e_c == 1; it
+//   is counted as a tie, an error below u/2 in a rest that is then >= 1.)
+// A maximum that is not finite (all -inf, or +inf) makes the row NaN, as the reference;
+// a NaN logit is skipped by the maximum and makes the sum NaN.
 
 /// Block length of the wide-row kernels: 2048 classes (8 KiB of logits and 8 KiB of
 /// stored exponentials stay in L1 between the block's max pass and its exp pass).
 private let softmaxBlock = 2048
+
+/// Below this sum of exponentials the kernels recompute `rest` leaving out the maximal
+/// terms (see the notation above).
+private let carefulRestBelow: Float = 2
 
 /// The per-row finish in Double shared by the wide kernels: `log(s)` from the row's rest.
 private struct RowSoftmax {
@@ -192,9 +203,9 @@ private struct RowSoftmax {
     var rest: Double
 
     /// NaN unless the maximum is finite.
-    init(maximum: Float, rest: Double, ties: Double) {
+    init(maximum: Float, rest: Double) {
         self.maximum = maximum
-        self.rest = maximum.isFinite ? (ties - 1) + rest : .nan
+        self.rest = maximum.isFinite ? rest : .nan
     }
 
     var sum: Double { 1 + rest }
@@ -278,36 +289,35 @@ struct SoftmaxIndexKernel: @unchecked Sendable {
         let grad = gradient ? streams.gradInput! + r * C : nil
         let w = weights.pointer
         var maximum = -Float.infinity
-        // Sums relative to the running maximum: rest (terms below it), ties (terms at it),
-        // and for smoothing A = sum_c w_c (x_c - shift) with W the weight seen so far.
-        var rest = 0.0, ties = 0.0, a = 0.0, seen = 0.0
-        var block = 0, lo = 0
+        // Sums relative to the running maximum: s = sum e, and for smoothing
+        // A = sum_c w_c (x_c - shift) with W the weight seen so far.
+        var s = 0.0, a = 0.0, seen = 0.0
+        var blocks = 0, lo = 0
+        var blockMax = Self.maximum(x, 0..<min(softmaxBlock, C))
         while lo < C {
             let hi = min(lo + softmaxBlock, C)
-            let blockMax = Self.maximum(x, lo..<hi)
             if blockMax > maximum {
                 // The online recurrence: what was summed against the old maximum is scaled
                 // to the new one. (While the maximum was -inf every term was 0 or NaN.)
                 let oldShift = maximum == -.infinity ? 0 : Double(maximum)
-                let factor = maximum == -.infinity ? 0 : Foundation.exp(Double(maximum) - Double(blockMax))
-                rest = (rest + ties) * factor
-                ties = 0
+                s *= maximum == -.infinity ? 0 : Foundation.exp(Double(maximum) - Double(blockMax))
                 if smoothing { a -= seen * (Double(blockMax) - oldShift) }
                 maximum = blockMax
             }
-            shifts[block] = maximum
-            let shift = maximum == -.infinity ? 0 : maximum
-            var restSum = BlockedSum(), aSum = BlockedSum(), wSum = BlockedSum()
-            var tieCount = FloatVector()
-            let shiftV = FloatVector(repeating: shift)
+            shifts[blocks] = maximum
+            let shiftV = FloatVector(repeating: maximum == -.infinity ? 0 : maximum)
+            // The exp pass over this block also takes the maximum of the next one (its
+            // vector at the same offset), so that the next block's loads from memory
+            // overlap this block's arithmetic instead of waiting for it.
+            let nextHi = min(hi + softmaxBlock, C)
+            var nextMax = FloatVector(repeating: -.infinity)
+            var sum = BlockedSum(), aSum = BlockedSum(), wSum = BlockedSum()
             VectorIO.forEachVector(in: lo..<hi, { i, lanes in
                 let v = VectorIO.load(x, i, lanes: lanes, fill: -.infinity)
                 let d = v - shiftV
-                let e = VectorMath.exp(d)
+                let e = VectorMath.exp(d)  // 0 in padding lanes
                 if let grad { VectorIO.store(e, grad, i, lanes: lanes) }
-                let top = v .== shiftV
-                restSum.add(SoftmaxLanes.zeroing(e, where: top))
-                tieCount += SoftmaxLanes.ones(top)
+                sum.add(e)
                 if smoothing {
                     let dk = VectorIO.keep(d, lanes: lanes)
                     if weighted {
@@ -318,24 +328,32 @@ struct SoftmaxIndexKernel: @unchecked Sendable {
                         aSum.add(dk)
                     }
                 }
+                let j = i + softmaxBlock
+                if j + 16 <= nextHi {
+                    nextMax = SoftmaxLanes.runningMax(nextMax, VectorIO.load(x, j))
+                } else if j < nextHi {
+                    nextMax = SoftmaxLanes.runningMax(nextMax, VectorIO.load(x, j, lanes: nextHi - j, fill: -.infinity))
+                }
             }, endBlock: {
-                restSum.endBlock()
+                sum.endBlock()
                 if smoothing {
                     aSum.endBlock()
                     if weighted { wSum.endBlock() }
                 }
             })
-            rest += restSum.value
-            ties += Double(tieCount.sum())
+            blockMax = SoftmaxLanes.largest(nextMax)
+            s += sum.value
             if smoothing {
                 a += aSum.value
                 seen += weighted ? wSum.value : Double(hi - lo)
             }
-            block += 1
+            blocks += 1
             lo = hi
         }
-
-        let row = RowSoftmax(maximum: maximum, rest: rest, ties: ties)
+        let rest = s < Double(carefulRestBelow)
+            ? carefulRest(x, grad, shifts, blocks: blocks, maximum: maximum)
+            : s - 1
+        let row = RowSoftmax(maximum: maximum, rest: rest)
         let logSum = row.logSum
         let wy = Double(weights.at(y))
         let dy = row.shifted(x[y])
@@ -347,31 +365,65 @@ struct SoftmaxIndexKernel: @unchecked Sendable {
             let s = row.sum
             let g = Double(scale.at(r))
             let base = smoothing ? (1 - eps) * wy + epsC * total : wy
-            let k = base * g / s
-            // p_y - 1 = -(s - e_y) / s; at a maximal target, s - e_y = rest exactly.
+            // With smoothing the entry is (base p_c - (eps/C) w_c) g, multiplied by g last
+            // as the reference does (an infinite g/den then gives +-inf, not inf - inf).
+            let k = smoothing ? base / s : base * g / s
+            // p_y - 1 = -(s - e_y) / s; at a maximal target, s - e_y = rest.
             let ey = dy == 0 ? 1 : Foundation.exp(dy)
             let others = dy == 0 ? row.rest : s - ey
             let targetEntry = smoothing
                 ? ((1 - eps) * wy * (-others / s) + epsC * (total * (ey / s) - wy)) * g
                 : wy * (-others / s) * g
-            let l = Float(epsC * g)
+            let lv = FloatVector(repeating: Float(epsC)), gv = FloatVector(repeating: Float(g))
             lo = 0
-            for b in 0..<block {
+            for b in 0..<blocks {
                 let hi = min(lo + softmaxBlock, C)
                 let kb = FloatVector(repeating: Float(k * Foundation.exp(Double(shifts[b]) - Double(maximum))))
-                let lv = FloatVector(repeating: l)
                 VectorIO.forEachVector(in: lo..<hi, { i, lanes in
-                    var gv = VectorIO.load(grad, i, lanes: lanes) * kb
+                    var entry = VectorIO.load(grad, i, lanes: lanes) * kb
                     if smoothing {
-                        gv -= weighted ? VectorIO.load(w!, i, lanes: lanes) * lv : lv
+                        entry = (entry - (weighted ? VectorIO.load(w!, i, lanes: lanes) * lv : lv)) * gv
                     }
-                    VectorIO.store(gv, grad, i, lanes: lanes)
+                    VectorIO.store(entry, grad, i, lanes: lanes)
                 }, endBlock: {})
                 lo = hi
             }
             grad[y] = Float(row.maximum.isFinite ? targetEntry : .nan)
         }
         return value
+    }
+
+    /// `rest = s - 1` summed again for a row whose maximum dominates (s < 2): over the
+    /// stored exponentials (or, without a gradient buffer, computed again), each block
+    /// scaled to the final maximum, the terms equal to 1 counted rather than added.
+    private func carefulRest(_ x: UnsafePointer<Float>, _ grad: UnsafeMutablePointer<Float>?,
+                             _ shifts: UnsafeMutablePointer<Float>, blocks: Int, maximum: Float) -> Double {
+        guard maximum.isFinite else { return .nan }
+        let C = layout.classes
+        var rest = 0.0, ties = 0.0
+        let one = FloatVector(repeating: 1)
+        var lo = 0
+        for b in 0..<blocks {
+            let hi = min(lo + softmaxBlock, C)
+            let shiftV = FloatVector(repeating: shifts[b] == -.infinity ? 0 : shifts[b])
+            var sum = BlockedSum()
+            var count = FloatVector()
+            VectorIO.forEachVector(in: lo..<hi, { i, lanes in
+                let e = grad.map { VectorIO.load($0, i, lanes: lanes) }
+                    ?? VectorMath.exp(VectorIO.load(x, i, lanes: lanes, fill: -.infinity) - shiftV)
+                let top = VectorIO.keep(e, lanes: lanes) .>= one
+                sum.add(SoftmaxLanes.zeroing(e, where: top))
+                count += SoftmaxLanes.ones(top)
+            }, endBlock: { sum.endBlock() })
+            if shifts[b] == maximum {
+                rest += sum.value
+                ties += Double(count.sum())
+            } else {
+                rest += (sum.value + Double(count.sum())) * Foundation.exp(Double(shifts[b]) - Double(maximum))
+            }
+            lo = hi
+        }
+        return (ties - 1) + rest
     }
 
     /// The largest non-NaN element of `x[range]` (-inf if none).
@@ -390,13 +442,14 @@ struct SoftmaxIndexKernel: @unchecked Sendable {
     @inline(__always)
     private func laneChunk(_ rows: Range<Int>, gradient: Bool) -> Double {
         let C = layout.classes
-        return withUnsafeTemporaryAllocation(of: Float.self, capacity: C * 16) { tileBuffer in
+        // The tile, then 48 Floats of scratch for the per-lane target data.
+        return withUnsafeTemporaryAllocation(of: Float.self, capacity: C * 16 + 48) { tileBuffer in
             let tile = tileBuffer.baseAddress!
             var sum = BlockedSum()
             var groups = 0
             RowGroup.forEach(in: rows, layout: layout) { group in
                 group.fill(tile, from: streams.input!)
-                let value = laneGroup(group, tile, gradient: gradient)
+                let value = laneGroup(group, tile, scratch: tile + C * 16, gradient: gradient)
                 if gradient { group.drain(tile, to: streams.gradInput!) }
                 if streams.reduced {
                     sum.add(value)
@@ -414,47 +467,71 @@ struct SoftmaxIndexKernel: @unchecked Sendable {
     /// One group whose logits are in `tile`: returns the rows' losses (0 in ignored and
     /// padding lanes); with `gradient`, leaves the gradient rows in `tile`.
     @inline(__always)
-    private func laneGroup(_ group: RowGroup, _ tile: UnsafeMutablePointer<Float>, gradient: Bool) -> FloatVector {
+    private func laneGroup(_ group: RowGroup, _ tile: UnsafeMutablePointer<Float>, scratch: UnsafeMutablePointer<Float>,
+                           gradient: Bool) -> FloatVector {
         let C = layout.classes
-        // Per lane: the target class (-1 for ignored and padding lanes), w[y], x[y].
-        var yLane = FloatVector(repeating: -1), wy = FloatVector(), xy = FloatVector()
+        // Per lane: the target class (-1 for ignored and padding lanes), w[y], x[y], written
+        // as scalars to scratch memory and loaded as vectors (inserting lanes into a
+        // vector one by one compiles to a store-and-reload per lane).
+        VectorIO.store(FloatVector(repeating: -1), scratch, 0)
+        VectorIO.store(FloatVector(), scratch, 16)
+        VectorIO.store(FloatVector(), scratch, 32)
         for k in 0..<group.lanes {
             let y = targets[group.first + k]
             if y == ignoreIndex { continue }
-            yLane[k] = Float(y)
-            wy[k] = weights.at(y)
-            xy[k] = tile[y &* 16 &+ k]
+            scratch[k] = Float(y)
+            scratch[16 + k] = weights.at(y)
+            scratch[32 + k] = tile[y &* 16 &+ k]
         }
+        let yLane = VectorIO.load(scratch, 0), wy = VectorIO.load(scratch, 16), xy = VectorIO.load(scratch, 32)
         let ignored = yLane .< 0
 
         var m = FloatVector(repeating: -.infinity)
         for c in 0..<C { m = SoftmaxLanes.runningMax(m, VectorIO.load(tile, c &* 16)) }
         let shift = Lanes.select(m .== -.infinity, FloatVector(), else: m)
 
-        var rest = LaneSums(), a = LaneSums()
-        var ties = FloatVector()
+        // The exponentials replace the logits in the tile.
+        var sum = LaneSums(), a = LaneSums()
         let smoothing = smoothed
         var c = 0
         while c < C {
             let end = min(c + Fast.termsPerLane, C)
             while c < end {
-                let v = VectorIO.load(tile, c &* 16)
-                let d = v - shift
+                let d = VectorIO.load(tile, c &* 16) - shift
                 let e = VectorMath.exp(d)
-                if gradient { VectorIO.store(e, tile, c &* 16) }
-                let top = v .== shift
-                rest.add(SoftmaxLanes.zeroing(e, where: top))
-                ties += SoftmaxLanes.ones(top)
+                VectorIO.store(e, tile, c &* 16)
+                sum.add(e)
                 if smoothing { a.add(d * weights.at(c)) }
                 c += 1
             }
-            rest.endBlock()
+            sum.endBlock()
             if smoothing { a.endBlock() }
+        }
+        let s0 = sum.value
+        var restV = s0 - 1
+        let careful = s0 .< carefulRestBelow
+        if SoftmaxLanes.any(careful) {
+            let one = FloatVector(repeating: 1)
+            var restSum = LaneSums()
+            var ties = FloatVector()
+            var c = 0
+            while c < C {
+                let end = min(c + Fast.termsPerLane, C)
+                while c < end {
+                    let e = VectorIO.load(tile, c &* 16)
+                    let top = e .>= one
+                    restSum.add(SoftmaxLanes.zeroing(e, where: top))
+                    ties += SoftmaxLanes.ones(top)
+                    c += 1
+                }
+                restSum.endBlock()
+            }
+            restV = Lanes.select(careful, (ties - 1) + restSum.value, else: restV)
         }
 
         // The finish, lane-wise in Float.
         let bad = .!((m .> -.infinity) .& (m .< .infinity))
-        let restV = Lanes.select(bad, FloatVector(repeating: .nan), else: (ties - 1) + rest.value)
+        restV = Lanes.select(bad, FloatVector(repeating: .nan), else: restV)
         let s = 1 + restV
         let logSum = VectorMath.log1p(restV)
         let dy = xy - shift
@@ -466,19 +543,24 @@ struct SoftmaxIndexKernel: @unchecked Sendable {
         if gradient {
             let g = scale.lanes(group.first, group.lanes)
             let base = smoothing ? (1 - eps) * wy + epsC * total : wy
-            let k = base * g / s
+            let k = smoothing ? base / s : base * g / s  // g last with smoothing, as above
             let yTop = dy .== 0
             let ey = Lanes.select(yTop, FloatVector(repeating: 1), else: VectorMath.exp(dy))
             let others = Lanes.select(yTop, restV, else: s - ey)
             let targetEntry = smoothing
                 ? ((1 - eps) * wy * (-others / s) + epsC * (total * (ey / s) - wy)) * g
                 : wy * (-others / s) * g
-            let l = epsC * g
+            // Loop-invariant masks as bits (a SIMDMask kept across the loop was rebuilt
+            // lane by lane in every iteration); the target column with replace(with:where:).
+            let keep = unsafeBitCast(ignored, to: UInt32Vector.self) ^ UInt32Vector(repeating: .max)
+            var column = FloatVector()
             for c in 0..<C {
                 var gv = VectorIO.load(tile, c &* 16) * k
-                if smoothing { gv -= l * weights.at(c) }
-                gv = Lanes.select(yLane .== Float(c), targetEntry, else: gv)
-                VectorIO.store(SoftmaxLanes.zeroing(gv, where: ignored), tile, c &* 16)
+                if smoothing { gv = (gv - epsC * weights.at(c)) * g }
+                gv.replace(with: targetEntry, where: yLane .== column)
+                VectorIO.store(unsafeBitCast(unsafeBitCast(gv, to: UInt32Vector.self) & keep, to: FloatVector.self),
+                               tile, c &* 16)
+                column += 1
             }
         }
         return value
@@ -559,7 +641,7 @@ struct SoftmaxProbabilityKernel: @unchecked Sendable {
         }, endBlock: {
             rest.endBlock(); mass.endBlock(); a.endBlock()
         })
-        let row = RowSoftmax(maximum: maximum, rest: rest.value, ties: Double(ties.sum()))
+        let row = RowSoftmax(maximum: maximum, rest: (Double(ties.sum()) - 1) + rest.value)
         let logSum = row.logSum, tMass = mass.value
         var value = tMass * logSum - a.value
         if !maximum.isFinite { value = present.sum() == 0 ? 0 : .nan }
@@ -568,7 +650,8 @@ struct SoftmaxProbabilityKernel: @unchecked Sendable {
         let gradTarget = streams.gradTarget.map { $0 + r * C }
         if gradInput != nil || gradTarget != nil {
             let g = scale.at(r)
-            let k = FloatVector(repeating: Float(tMass * Double(g) / row.sum))
+            // (p_c T - w_c t_c) g, with g last as the reference.
+            let k = FloatVector(repeating: Float(tMass / row.sum))
             let gv = FloatVector(repeating: g)
             let targetFactor = FloatVector(repeating: -Float(1 - smoothing) * g)
             let logSumV = FloatVector(repeating: Float(logSum))
@@ -580,7 +663,7 @@ struct SoftmaxProbabilityKernel: @unchecked Sendable {
                     let tt = smoothed(VectorIO.load(t, i, lanes: lanes), keep, spread)
                     let wt = wv.map { $0 * tt } ?? tt
                     let absent = (tt .== 0) .& (v .== negInf)
-                    let gi = VectorMath.exp(d) * k - wt * gv
+                    let gi = (VectorMath.exp(d) * k - wt) * gv
                     VectorIO.store(SoftmaxLanes.zeroing(gi, where: absent), gradInput, i, lanes: lanes)
                 }
                 if let gradTarget {
@@ -665,7 +748,7 @@ struct SoftmaxProbabilityKernel: @unchecked Sendable {
         let wantsInput = streams.gradInput != nil, wantsTarget = streams.gradTarget != nil
         if wantsInput || wantsTarget {
             let g = scale.lanes(group.first, group.lanes)
-            let k = tMass * g / s
+            let k = tMass / s
             let targetFactor = -keep * g
             for c in 0..<C {
                 let v = VectorIO.load(xTile, c &* 16)
@@ -677,7 +760,7 @@ struct SoftmaxProbabilityKernel: @unchecked Sendable {
                 }
                 if wantsInput {
                     let absent = (tt .== 0) .& (v .== negInf)
-                    let gi = VectorMath.exp(d) * k - tt * wc * g
+                    let gi = (VectorMath.exp(d) * k - tt * wc) * g
                     VectorIO.store(SoftmaxLanes.zeroing(gi, where: absent), xTile, c &* 16)
                 }
             }

@@ -55,8 +55,8 @@ extension Reference {
                 let c = one + (p - one) * yi
                 value = xi.isInfinite
                     ? logitsLossLimit(x: xi, y: yi, py: p * yi)
-                    : (one - yi) * xi - c * T.logSigmoid(xi)
-                dInput = c * T.sigmoid(xi) - p * yi
+                    : logitsLoss(x: xi, y: yi, py: p * yi, c: c)
+                dInput = logitsGradient(x: xi, y: yi, py: p * yi)
                 // At x = -inf: log_sigmoid(+inf) - p * (-inf), whose limit is 0 for p == 0.
                 dTarget = xi == -T.infinity && p == .zero
                     ? .zero
@@ -64,12 +64,33 @@ extension Reference {
             } else {
                 value = xi.isInfinite
                     ? logitsLossLimit(x: xi, y: yi, py: yi)
-                    : (one - yi) * xi - T.logSigmoid(xi)
-                dInput = T.sigmoid(xi) - yi
+                    : logitsLoss(x: xi, y: yi, py: yi, c: one)
+                dInput = logitsGradient(x: xi, y: yi, py: yi)
                 dTarget = -xi
             }
             return ElementTerms(value: wi * value, dInput: wi * dInput, dTarget: wi * dTarget)
         }
+    }
+
+    /// The unweighted loss `(1 - y) x - c log_sigmoid(x)` at a finite logit, written as
+    /// `(1 - y) max(x, 0) - p y min(x, 0) + c log1p(exp(-|x|))` (substitute
+    /// `log_sigmoid(x) = min(x, 0) - log1p(exp(-|x|))` and `c = 1 - y + p y`): for y in
+    /// [0, 1] and p >= 0 every term is non-negative, so a loss near 0 (x = -30, y = 0:
+    /// `log1p(e^-30) ~ 9.4e-14`) keeps full relative accuracy instead of cancelling
+    /// `-30 - (-30 - 9.4e-14)`.
+    private static func logitsLoss<T: LossReal>(x: T, y: T, py: T, c: T) -> T {
+        (.one - y) * T.maximum(x, .zero) - py * T.minimum(x, .zero) + c * T.log1p(T.exp(-T.abs(x)))
+    }
+
+    /// The unweighted input gradient `c sigmoid(x) - p y`, written as
+    /// `(1 - y) sigmoid(x) - p y sigmoid(-x)` (the same, as `sigmoid(x) + sigmoid(-x) = 1`):
+    /// at x = 30, y = 1 it is `-sigmoid(-30) ~ -9.4e-14` to full relative accuracy, where
+    /// `sigmoid(30) - 1` cancels to 3 digits. At `x = +-inf` it is the limit `1 - y` or `-p y`.
+    private static func logitsGradient<T: LossReal>(x: T, y: T, py: T) -> T {
+        let positive = T.sigmoid(x), negative = T.sigmoid(-x)
+        let rising = y == .one ? .zero : (.one - y) * positive   // 0 * sigmoid, also at x = +inf
+        let falling = py == .zero ? .zero : py * negative
+        return rising - falling
     }
 
     /// The unweighted `bce_with_logits` loss's limit at an infinite logit `x`:

@@ -20,9 +20,10 @@ extension Reference {
     ///   with `p = softmax(input_i)`, 0 for an ignored row. `gradTarget` is always nil
     ///   (the target is discrete).
     /// - Accuracy: `log_softmax` is the shifted log-sum-exp
-    ///   `logp[c] = (x_c - m) - log(sum_j exp(x_j - m))`, `m = max_j x_j`, with a
-    ///   compensated sum, so the row's loss is accurate to a few ulps times the logits'
-    ///   spread; the target's entry `p[y] - 1` is `expm1(logp[y])`, without cancellation.
+    ///   `logp[c] = (x_c - m) - log1p(sum_{j != argmax} exp(x_j - m))`, `m = max_j x_j`,
+    ///   with a compensated sum, so the row's loss is accurate to a few ulps times the
+    ///   logits' spread; the target's entry `p[y] - 1` is `expm1(logp[y])`, without
+    ///   cancellation, also in a near-certain row where `1 - p[y]` is below an ulp of 1.
     /// - Edge cases: `-inf` logits mask classes (`exp(-inf) = 0`); the target class masked
     ///   gives an infinite loss with a finite gradient; with `eps > 0` a masked class gives
     ///   an infinite loss too (the smoothed target puts mass `eps/C` on it), and a masked
@@ -61,11 +62,13 @@ extension Reference {
                 row.value = (.one - eps) * nll + eps / T(C) * smooth
             }
             if wanted.contains(.input) {
+                // (sum_c w_c) p - w, without cancelling at the most likely class.
+                let smoothed = smoothing ? softmaxResidual(logp, w, total: totalWeight) : []
                 row.dInput = .dense((0..<C).map { c in
                     // p[c] - onehot(y)[c]; at the target class expm1 avoids 1 - p[y] cancelling.
                     let residual = c == yi ? T.expm1(logp[c]) : T.exp(logp[c])
                     guard smoothing else { return w[yi] * residual }
-                    return (.one - eps) * w[yi] * residual + eps / T(C) * (totalWeight * T.exp(logp[c]) - w[c])
+                    return (.one - eps) * w[yi] * residual + eps / T(C) * smoothed[c]
                 })
             }
             return row
@@ -121,8 +124,8 @@ extension Reference {
                 value: -compensatedSum((0..<C).lazy.map { c in absent[c] ? .zero : weighted[c] * logp[c] }),
                 weight: .one)
             if wanted.contains(.input) {
-                let mass = compensatedSum(weighted)
-                row.dInput = .dense((0..<C).map { c in absent[c] ? .zero : T.exp(logp[c]) * mass - weighted[c] })
+                let residual = softmaxResidual(logp, weighted, total: compensatedSum(weighted))
+                row.dInput = .dense((0..<C).map { c in absent[c] ? .zero : residual[c] })
             }
             if wanted.contains(.target) {
                 row.dTarget = .dense((0..<C).map { c in -((.one - eps) * w[c] * logp[c]) })
@@ -131,11 +134,29 @@ extension Reference {
         }
     }
 
+    /// `p[c] * total - a[c]` for every class c, with `p = exp(logp)` and `total = sum_j a[j]`:
+    /// the softmax-minus-target shape of the cross-entropy gradients (`a = w t` for
+    /// probability targets, `a = w` for the smoothing term). At the row's most likely
+    /// class p can be 1 - 1e-12 and the plain difference would cancel to an ulp of
+    /// `total`; there it is evaluated as `(p - 1) total + sum_{j != c} a[j]` with
+    /// `p - 1 = expm1(logp)`, which is accurate to a few ulps of the result.
+    static func softmaxResidual<T: LossReal>(_ logp: [T], _ a: [T], total: T) -> [T] {
+        guard let top = logp.indices.max(by: { logp[$0] < logp[$1] }) else { return [] }
+        return logp.indices.map { c in
+            if c == top {
+                return T.expm1(logp[c]) * total + compensatedSum(a.indices.lazy.filter { $0 != c }.map { a[$0] })
+            }
+            return T.exp(logp[c]) * total - a[c]
+        }
+    }
+
     /// `log_softmax` of row `row` of a class-dimension input: `logp[c] = (x_c - m) - log(s)`
     /// with `m = max_c x_c` and `s = sum_c exp(x_c - m) = 1 + rest`, `log(s) = log1p(rest)`.
     ///
     /// This is `x_c - lse`, `lse = m + log(s)`, evaluated without rounding `m + log(s)`
-    /// first (which would cost an ulp of `m` when the logits are large). `-inf` logits give
+    /// first (which would cost an ulp of `m` when the logits are large), and with `log(s)`
+    /// as `log1p` of the sum without the maximum's term 1 (so a near-certain row keeps
+    /// full relative accuracy in `logp[argmax]`). `-inf` logits give
     /// `exp(-inf - m) = 0` and `logp = -inf`; a row of all `-inf` gives `-inf - (-inf) = NaN`
     /// everywhere, and a `+inf` or NaN logit makes the whole row NaN (`maximum` propagates
     /// NaN), as PyTorch.
@@ -143,14 +164,16 @@ extension Reference {
         let logits = (0..<layout.classes).map { x[layout.inputOffset(row: row, classIndex: $0)] }
         let m = logits.dropFirst().reduce(logits[0], T.maximum)
         let shifted = logits.map { $0 - m }
-        // s = 1 + rest, where the 1 is exp(0) of the (first) maximal logit: log(s) as
-        // log1p(rest) keeps full relative accuracy when the row is one-hot to working
-        // precision (rest ~ 1e-20 gives a loss of ~1e-20, not 0).
-        guard let top = shifted.firstIndex(where: { $0 == .zero }) else {
-            return shifted.map { _ in T.nan }  // m is NaN or +-inf: the row is NaN, as PyTorch
+        // The maximum's term is exp(0) = 1 exactly, so log(s) = log1p(sum of the others).
+        // Rounding s = 1 + r first would cost an ulp of 1 in log(s): in a near-certain row
+        // (r ~ 1e-11) that is a relative error of ~1e-5 in logp[max] and in p[y] - 1 =
+        // expm1(logp[y]). A row of NaN or of infinities has no zero shift: log of the sum.
+        let logSum: T
+        if let top = shifted.firstIndex(where: { $0 == .zero }) {
+            logSum = T.log1p(compensatedSum(shifted.indices.lazy.filter { $0 != top }.map { T.exp(shifted[$0]) }))
+        } else {
+            logSum = T.log(compensatedSum(shifted.lazy.map(T.exp)))
         }
-        let rest = compensatedSum(shifted.indices.lazy.filter { $0 != top }.map { T.exp(shifted[$0]) })
-        let logSum = T.log1p(rest)
         return shifted.map { $0 - logSum }
     }
 }

@@ -87,6 +87,17 @@ extension Double: LossReal {
     @inlinable public static func expm1(_ x: Double) -> Double { Foundation.expm1(x) }
 }
 
+/// Float: the reference formulas evaluated in single precision. Not an engine (the fast
+/// engine is); `losscheck report` uses it as the yardstick of what a straightforward
+/// Float evaluation of the same formulas achieves on a case.
+extension Float: LossReal {
+    @inlinable public var doubleValue: Double { Double(self) }
+    @inlinable public static func exp(_ x: Float) -> Float { Foundation.exp(x) }
+    @inlinable public static func log(_ x: Float) -> Float { Foundation.log(x) }
+    @inlinable public static func log1p(_ x: Float) -> Float { Foundation.log1p(x) }
+    @inlinable public static func expm1(_ x: Float) -> Float { Foundation.expm1(x) }
+}
+
 #if arch(x86_64) && !os(Windows)
 extension Float80: LossReal {
     @inlinable public var doubleValue: Double { Double(self) }

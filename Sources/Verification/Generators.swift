@@ -289,6 +289,15 @@ public struct GeneratedCase: Sendable, CustomStringConvertible {
     }
 }
 
+extension GeneratedCase {
+    /// A hand-built case (no seed, no index), e.g. an exact kink point, for the checks
+    /// that take generated cases. Nothing is validated here: call `validate()` when the
+    /// case must be a valid call.
+    public init(loss: AnyLoss, arguments: LossArguments<Double>, regime: Generators.Regime) {
+        self.init(loss: loss, arguments: arguments, regime: regime, seed: nil, index: nil)
+    }
+}
+
 /// Runs a validation over a class-index tensor's buffer, keeping the error typed.
 private func withIndices<R>(_ t: Tensor<Int>, _ body: (UnsafeBufferPointer<Int>) throws(LossError) -> R) throws(LossError) -> R {
     do {

@@ -23,8 +23,9 @@ public enum LossEngine: String, CaseIterable, Sendable {
     /// `evaluate` on `.fast` computes nothing: callers check `isAvailable` first and
     /// report the engine as "not built" (the golden verifier does).
     ///
-    /// WIRING: set to `true` when `evaluateFast` calls the real engine.
-    public static let fastAvailable = false
+    /// Whether the fast engine is built in (always, since FastLosses landed; kept so a
+    /// report can say "not built" on a platform that lacks it).
+    public static let fastAvailable = true
 
     /// Whether this engine can run here.
     public var isAvailable: Bool {
@@ -58,20 +59,9 @@ public enum LossEngine: String, CaseIterable, Sendable {
         }
     }
 
-    /// The one call into the Float fast engine. While the engine is not built into this
-    /// copy of the library (`fastAvailable` is false) it computes nothing and throws
-    /// `LossError(.option, "the fast engine is not built ...")`.
-    ///
-    /// WIRING: when `FastLosses` provides
-    /// `Fast.evaluate(_:_:gradients:threads:) throws(LossError) -> LossResult<Float>`,
-    /// replace the body with
-    ///
-    ///     return try Fast.evaluate(loss, arguments, gradients: gradients, threads: nil)
-    ///
-    /// and set `fastAvailable` to true. Nothing else in the verifier changes.
+    /// The one call into the Float fast engine: its type-erased entry point.
     public static func evaluateFast(_ loss: AnyLoss, _ arguments: LossArguments<Float>,
                                     gradients: GradientRequest) throws(LossError) -> LossResult<Float> {
-        _ = (arguments, gradients)
-        throw LossError(.option, "\(loss.name): the fast engine is not built into this version of LossVerification (LossEngine.fastAvailable is false)")
+        try Fast.evaluate(loss, arguments, gradients: gradients, threads: nil)
     }
 }

@@ -59,6 +59,8 @@ struct ParsedArguments {
     private(set) var flags: Set<String> = []
     /// The options given with their value (the last one wins).
     private(set) var values: [String: String] = [:]
+    /// Every value given to each option, in order (for repeatable options).
+    private(set) var allValues: [String: [String]] = [:]
     /// Everything that is not an option, in order.
     private(set) var positionals: [String] = []
 
@@ -95,10 +97,9 @@ struct ParsedArguments {
                 }
                 self.flags.insert(name)
             } else if options.contains(name) {
-                if let inlineValue {
-                    values[name] = inlineValue
-                } else if let next = rest.popFirst() {
-                    values[name] = next
+                if let value = inlineValue ?? rest.popFirst() {
+                    values[name] = value
+                    allValues[name, default: []].append(value)
                 } else {
                     throw UsageError(command: command, message: "option '\(name)' needs a value")
                 }
@@ -110,4 +111,5 @@ struct ParsedArguments {
 
     func has(_ flag: String) -> Bool { flags.contains(flag) }
     func value(_ option: String) -> String? { values[option] }
+    func values(_ option: String) -> [String] { allValues[option] ?? [] }
 }

@@ -6,7 +6,9 @@ import Foundation
 enum Losscheck {
     /// Every subcommand, in the order the usage text lists them.
     static let subcommands: [any Subcommand.Type] = [
+        ReportCommand.self,
         GoldenCommand.self,
+        BenchCommand.self,
     ]
 
     static var usage: String {

@@ -11,32 +11,48 @@ enum ValueCheck {
     /// Whether some element of `values` lies outside `[lower, upper]` or is NaN (NaN
     /// fails every comparison).
     static func anyOutside(_ values: UnsafeBufferPointer<Float>, _ lower: Float, _ upper: Float, threads: Int) -> Bool {
-        let lo = FloatVector(repeating: lower), hi = FloatVector(repeating: upper)
-        return anyLane(values, threads: threads) { v, seen, one in
-            Lanes.choose(v .<= hi, Lanes.choose(v .>= lo, seen, else: one), else: one)
-        }
+        anyLane(values, threads: threads, Outside(lower: FloatVector(repeating: lower), upper: FloatVector(repeating: upper)))
     }
 
     /// Whether some element of `values` is below `lower` (NaN is not below anything).
     static func anyBelow(_ values: UnsafeBufferPointer<Float>, _ lower: Float, threads: Int) -> Bool {
-        let lo = FloatVector(repeating: lower)
-        return anyLane(values, threads: threads) { v, seen, one in Lanes.choose(v .< lo, one, else: seen) }
+        anyLane(values, threads: threads, Below(lower: FloatVector(repeating: lower)))
     }
 
-    /// Whether `mark` marks some lane of some vector of `values`: `mark(v, seen, one)`
-    /// returns `seen` with the failing lanes of `v` set to 1. Padding lanes of a partial
-    /// vector hold 0, which both checks above accept. (Float lanes and selects rather
-    /// than mask arithmetic, which compiled to per-lane code; see `Lanes.choose`.)
-    @inline(__always)
-    private static func anyLane(_ values: UnsafeBufferPointer<Float>, threads: Int,
-                                _ mark: (FloatVector, FloatVector, FloatVector) -> FloatVector) -> Bool {
+    /// A lane test: `mark(v, seen)` is `seen` with the failing lanes of `v` set to 1.
+    /// (Float lanes and selects rather than mask arithmetic, which compiled to per-lane
+    /// code, see `Lanes.choose`; a generic struct rather than a closure, which was called
+    /// out of line once per vector.)
+    private protocol LaneTest {
+        func mark(_ v: FloatVector, _ seen: FloatVector) -> FloatVector
+    }
+
+    private struct Outside: LaneTest {
+        let lower: FloatVector, upper: FloatVector
+        @inline(__always)
+        func mark(_ v: FloatVector, _ seen: FloatVector) -> FloatVector {
+            let one = FloatVector(repeating: 1)
+            return Lanes.choose(v .<= upper, Lanes.choose(v .>= lower, seen, else: one), else: one)
+        }
+    }
+
+    private struct Below: LaneTest {
+        let lower: FloatVector
+        @inline(__always)
+        func mark(_ v: FloatVector, _ seen: FloatVector) -> FloatVector {
+            Lanes.choose(v .< lower, FloatVector(repeating: 1), else: seen)
+        }
+    }
+
+    /// Whether `test` fails in some lane of some vector of `values`. Padding lanes of a
+    /// partial vector hold 0, which both tests above accept.
+    private static func anyLane<Test: LaneTest>(_ values: UnsafeBufferPointer<Float>, threads: Int, _ test: Test) -> Bool {
         guard let base = values.baseAddress else { return false }
         let chunks = Chunks(count: values.count)
-        let one = FloatVector(repeating: 1)
         let failingChunks = Parallel.sum(chunks.chunks, work: values.count, threads: threads) { k -> Int in
             var seen = FloatVector()
             VectorIO.forEachVector(in: chunks.range(k), { i, lanes in
-                seen = mark(VectorIO.load(base, i, lanes: lanes), seen, one)
+                seen = test.mark(VectorIO.load(base, i, lanes: lanes), seen)
             }, endBlock: {})
             return seen == FloatVector() ? 0 : 1
         }

@@ -1,0 +1,292 @@
+import FastLosses
+import Foundation
+import LossVerification
+import ReferenceLosses
+
+/// One benchmark workload as the issue defines it: a loss, its options (float32, reduction
+/// mean, or batchmean for kl_div), the data's shape and how the data is drawn.
+struct WorkloadSpec: Sendable {
+    /// "W1" ... "W11".
+    let id: String
+    /// The loss's name as PyTorch spells it.
+    let loss: String
+    /// The options that differ from the defaults, or "defaults".
+    let options: String
+    /// How the input and target are drawn.
+    let data: String
+    /// The input's shape in a full run and in a `--quick` run.
+    let shape: [Int]
+    let quickShape: [Int]
+    /// The bandwidth kernel with the same streams as value + gradient: `triad` for two
+    /// input streams and a gradient (elementwise losses), `copy` for one input stream and
+    /// a gradient (class-index losses, whose targets are one Int per row). Value only is
+    /// compared with `read`.
+    let gradientKernel: BandwidthKernel
+    /// Draws the data for an input shape (outside any timing).
+    let make: @Sendable (_ shape: [Int], _ seed: UInt64) -> any Workload
+
+    static let all: [WorkloadSpec] = [
+        elementwise("W1", "mse", "defaults", "prediction and target uniform in [-3, 3]", [1 << 24], [1 << 16],
+                    input: .uniform(-3, 3), target: .uniform(-3, 3),
+                    fast: FastCalls.mse(MSELoss()),
+                    reference: { x, y in _ = try Reference.evaluate(MSELoss(), input: x, target: y, gradients: .input) }),
+        elementwise("W2", "l1", "defaults", "prediction and target uniform in [-3, 3]", [1 << 24], [1 << 16],
+                    input: .uniform(-3, 3), target: .uniform(-3, 3),
+                    fast: FastCalls.l1(L1Loss()),
+                    reference: { x, y in _ = try Reference.evaluate(L1Loss(), input: x, target: y, gradients: .input) }),
+        elementwise("W3", "huber", "delta 1", "prediction and target uniform in [-3, 3] (about half the differences beyond delta)",
+                    [1 << 24], [1 << 16], input: .uniform(-3, 3), target: .uniform(-3, 3),
+                    fast: FastCalls.huber(HuberLoss(delta: 1)),
+                    reference: { x, y in _ = try Reference.evaluate(HuberLoss(delta: 1), input: x, target: y, gradients: .input) }),
+        elementwise("W4", "smooth_l1", "beta 1", "prediction and target uniform in [-3, 3]", [1 << 24], [1 << 16],
+                    input: .uniform(-3, 3), target: .uniform(-3, 3),
+                    fast: FastCalls.smoothL1(SmoothL1Loss(beta: 1)),
+                    reference: { x, y in _ = try Reference.evaluate(SmoothL1Loss(beta: 1), input: x, target: y, gradients: .input) }),
+        elementwise("W5", "bce_with_logits", "defaults", "logits uniform in [-8, 8], targets 0 or 1", [1 << 14, 1 << 10], [1 << 6, 1 << 10],
+                    input: .uniform(-8, 8), target: .bits,
+                    fast: FastCalls.bceWithLogits(BCEWithLogitsLoss()),
+                    reference: { x, y in _ = try Reference.evaluate(BCEWithLogitsLoss(), input: x, target: y, gradients: .input) }),
+        elementwise("W6", "bce", "defaults", "probabilities uniform in [2^-10, 1 - 2^-10], targets 0 or 1", [1 << 24], [1 << 16],
+                    input: .uniform(0x1p-10, 1 - 0x1p-10), target: .bits,
+                    fast: FastCalls.bce(BCELoss()),
+                    reference: { x, y in _ = try Reference.evaluate(BCELoss(), input: x, target: y, gradients: .input) }),
+        classIndex("W7", "cross_entropy", "ignore_index -100", "logits uniform in [-4, 4], class indices, ~10% equal to -100",
+                   [4096, 32000], [16, 32000], input: .uniform(-4, 4), ignoredFraction: 0.1,
+                   loss: CrossEntropyLoss()),
+        classIndex("W8", "cross_entropy", "ignore_index -100, label_smoothing 0.1",
+                   "logits uniform in [-4, 4], class indices, ~10% equal to -100",
+                   [4096, 32000], [16, 32000], input: .uniform(-4, 4), ignoredFraction: 0.1,
+                   loss: CrossEntropyLoss(labelSmoothing: 0.1)),
+        classIndex("W9", "cross_entropy", "defaults", "logits uniform in [-4, 4], class indices", [1 << 20, 10], [1 << 12, 10],
+                   input: .uniform(-4, 4), ignoredFraction: 0, loss: CrossEntropyLoss()),
+        WorkloadSpec(
+            id: "W10", loss: "nll", options: "defaults", data: "log-probabilities (log_softmax of logits uniform in [-4, 4]), class indices",
+            shape: [1 << 20, 10], quickShape: [1 << 12, 10], gradientKernel: .copy,
+            make: { shape, seed in
+                ClassTargetWorkload(shape: shape, seed: seed, input: .logSoftmax(-4, 4), ignoredFraction: 0,
+                                    fast: FastCalls.nll(NLLLoss()),
+                                    reference: { x, y in _ = try Reference.evaluate(NLLLoss(), input: x, target: y, gradients: .input) })
+            }),
+        elementwise("W11", "kl_div", "reduction batchmean, log_target false",
+                    "input log_softmax, target softmax of logits uniform in [-4, 4] (rows of 1000)",
+                    [4096, 1000], [64, 1000], input: .logSoftmax(-4, 4), target: .softmax(-4, 4),
+                    fast: FastCalls.klDiv(KLDivLoss(reduction: .batchmean)),
+                    reference: { x, y in
+                        _ = try Reference.evaluate(KLDivLoss(reduction: .batchmean), input: x, target: y, gradients: .input)
+                    }),
+    ]
+
+    private static func elementwise(
+        _ id: String, _ loss: String, _ options: String, _ data: String, _ shape: [Int], _ quickShape: [Int],
+        input: Fill, target: Fill, fast: RealTargetCalls?,
+        reference: @escaping @Sendable (Tensor<Double>, Tensor<Double>) throws -> Void
+    ) -> WorkloadSpec {
+        let calls = UncheckedSendable(fast)
+        return WorkloadSpec(id: id, loss: loss, options: options, data: data, shape: shape, quickShape: quickShape,
+                            gradientKernel: .triad) { shape, seed in
+            RealTargetWorkload(shape: shape, seed: seed, input: input, target: target, fast: calls.value, reference: reference)
+        }
+    }
+
+    private static func classIndex(
+        _ id: String, _ loss: String, _ options: String, _ data: String, _ shape: [Int], _ quickShape: [Int],
+        input: Fill, ignoredFraction: Double, loss description: CrossEntropyLoss
+    ) -> WorkloadSpec {
+        WorkloadSpec(id: id, loss: loss, options: options, data: data, shape: shape, quickShape: quickShape,
+                     gradientKernel: .copy) { shape, seed in
+            ClassTargetWorkload(shape: shape, seed: seed, input: input, ignoredFraction: ignoredFraction,
+                                fast: FastCalls.crossEntropy(description),
+                                reference: { x, y in _ = try Reference.evaluate(description, input: x, target: y, gradients: .input) })
+        }
+    }
+}
+
+/// The data of one workload, drawn once, and the calls that time it.
+protocol Workload: AnyObject {
+    /// The input's shape.
+    var shape: [Int] { get }
+    /// Whether the fast engine has this loss (else only the reference runs).
+    var isBuilt: Bool { get }
+    /// The minimal bytes one call moves: the input and target read once, and with
+    /// `gradient` the input gradient written once.
+    func bytes(gradient: Bool) -> Int
+    /// One call of the buffer entry point (value only, or value + input gradient);
+    /// returns the loss value.
+    func runBuffer(gradient: Bool, threads: Int) throws -> Float
+    /// One call of the Tensor entry point; returns the loss value.
+    func runTensor(gradient: Bool, threads: Int) throws -> Float
+    /// Prepares the reference's Double arguments for the leading `rows` rows (outside
+    /// the timing) and returns the call to time.
+    func referenceCall(rows: Int) -> () throws -> Void
+}
+
+/// How one argument is drawn (seeded, so every run sees the same data).
+enum Fill: Sendable {
+    /// Uniform in [lower, upper).
+    case uniform(Double, Double)
+    /// 0 or 1 with probability one half.
+    case bits
+    /// Each row (the last dimension) the log_softmax of logits uniform in [lower, upper).
+    case logSoftmax(Double, Double)
+    /// Each row the softmax of logits uniform in [lower, upper).
+    case softmax(Double, Double)
+
+    func values(shape: [Int], seed: UInt64) -> [Float] {
+        let count = shape.reduce(1, *)
+        var rng = SeededGenerator(seed: seed)
+        switch self {
+        case .uniform(let lower, let upper):
+            return [Float](unsafeUninitializedCapacity: count) { buffer, initialized in
+                for i in 0..<count { buffer[i] = Float(rng.uniform(lower, upper)) }
+                initialized = count
+            }
+        case .bits:
+            return [Float](unsafeUninitializedCapacity: count) { buffer, initialized in
+                for i in 0..<count { buffer[i] = rng.next() >> 63 == 0 ? 0 : 1 }
+                initialized = count
+            }
+        case .logSoftmax(let lower, let upper), .softmax(let lower, let upper):
+            let width = shape.last ?? 1, logarithm = { if case .logSoftmax = self { true } else { false } }()
+            return [Float](unsafeUninitializedCapacity: count) { buffer, initialized in
+                var row = [Double](repeating: 0, count: width)
+                for start in stride(from: 0, to: count, by: width) {
+                    for j in 0..<width { row[j] = rng.uniform(lower, upper) }
+                    let top = row.max() ?? 0
+                    let logSum = log(row.reduce(0) { $0 + exp($1 - top) })
+                    for j in 0..<width {
+                        let logP = row[j] - top - logSum
+                        buffer[start + j] = Float(logarithm ? logP : exp(logP))
+                    }
+                }
+                initialized = count
+            }
+        }
+    }
+}
+
+/// A workload with real-valued targets of the input's shape (every loss but
+/// cross_entropy and nll).
+final class RealTargetWorkload: Workload {
+    let shape: [Int]
+    let input: Tensor<Float>
+    let target: Tensor<Float>
+    let fast: RealTargetCalls?
+    let reference: (Tensor<Double>, Tensor<Double>) throws -> Void
+    /// The buffers the buffer entry point writes, allocated and touched once.
+    let output: UnsafeMutableBufferPointer<Float>
+    let gradient: UnsafeMutableBufferPointer<Float>
+
+    init(shape: [Int], seed: UInt64, input: Fill, target: Fill, fast: RealTargetCalls?,
+         reference: @escaping (Tensor<Double>, Tensor<Double>) throws -> Void) {
+        self.shape = shape
+        self.input = try! Tensor(shape: shape, scalars: input.values(shape: shape, seed: seed))
+        self.target = try! Tensor(shape: shape, scalars: target.values(shape: shape, seed: seed &+ 1))
+        self.fast = fast
+        self.reference = reference
+        output = .allocate(capacity: 1)
+        output.initialize(repeating: 0)
+        gradient = .allocate(capacity: self.input.count)
+        gradient.initialize(repeating: 0)
+    }
+
+    deinit {
+        output.deallocate()
+        gradient.deallocate()
+    }
+
+    var isBuilt: Bool { fast != nil }
+
+    func bytes(gradient: Bool) -> Int { 4 * input.count * (gradient ? 3 : 2) }
+
+    func runBuffer(gradient wantsGradient: Bool, threads: Int) throws -> Float {
+        guard let fast else { return .nan }
+        let outputs = Fast.Outputs(output: output, gradInput: wantsGradient ? gradient : nil)
+        try input.withUnsafeBufferPointer { x in
+            try target.withUnsafeBufferPointer { y in try fast.buffer(x, y, shape, outputs, threads) }
+        }
+        return output[0]
+    }
+
+    func runTensor(gradient wantsGradient: Bool, threads: Int) throws -> Float {
+        guard let fast else { return .nan }
+        return try fast.tensor(input, target, wantsGradient ? .input : .none, threads).output.scalars[0]
+    }
+
+    func referenceCall(rows: Int) -> () throws -> Void {
+        let sliceShape = [rows] + shape.dropFirst()
+        let count = sliceShape.reduce(1, *)
+        let x = try! Tensor(shape: sliceShape, scalars: input.scalars[..<count].map(Double.init))
+        let y = try! Tensor(shape: sliceShape, scalars: target.scalars[..<count].map(Double.init))
+        let reference = self.reference
+        return { try reference(x, y) }
+    }
+}
+
+/// A workload with class-index targets: input `[N, C]`, target `[N]` of Ints.
+final class ClassTargetWorkload: Workload {
+    let shape: [Int]
+    let input: Tensor<Float>
+    let target: Tensor<Int>
+    let fast: ClassTargetCalls?
+    let reference: (Tensor<Double>, Tensor<Int>) throws -> Void
+    let output: UnsafeMutableBufferPointer<Float>
+    let gradient: UnsafeMutableBufferPointer<Float>
+
+    /// Targets are uniform over the classes; each is replaced by -100 (the default
+    /// ignore_index) with probability `ignoredFraction`.
+    init(shape: [Int], seed: UInt64, input: Fill, ignoredFraction: Double, fast: ClassTargetCalls?,
+         reference: @escaping (Tensor<Double>, Tensor<Int>) throws -> Void) {
+        self.shape = shape
+        self.input = try! Tensor(shape: shape, scalars: input.values(shape: shape, seed: seed))
+        let rows = shape[0], classes = shape[1]
+        var rng = SeededGenerator(seed: seed &+ 1)
+        let indices = (0..<rows).map { _ in rng.uniform() < ignoredFraction ? -100 : rng.int(below: classes) }
+        self.target = try! Tensor(shape: [rows], scalars: indices)
+        self.fast = fast
+        self.reference = reference
+        output = .allocate(capacity: 1)
+        output.initialize(repeating: 0)
+        gradient = .allocate(capacity: self.input.count)
+        gradient.initialize(repeating: 0)
+    }
+
+    deinit {
+        output.deallocate()
+        gradient.deallocate()
+    }
+
+    var isBuilt: Bool { fast != nil }
+
+    /// The whole input counts as read: cross_entropy needs every logit; nll needs one per
+    /// row, but its rows (10 Floats, 40 bytes) are narrower than a 64-byte cache line, so
+    /// every line of the input is loaded all the same. Targets are 8-byte Ints.
+    func bytes(gradient: Bool) -> Int { 4 * input.count * (gradient ? 2 : 1) + 8 * target.count }
+
+    func runBuffer(gradient wantsGradient: Bool, threads: Int) throws -> Float {
+        guard let fast else { return .nan }
+        let outputs = Fast.Outputs(output: output, gradInput: wantsGradient ? gradient : nil)
+        try input.withUnsafeBufferPointer { x in
+            try target.withUnsafeBufferPointer { y in try fast.buffer(x, shape, y, target.shape, outputs, threads) }
+        }
+        return output[0]
+    }
+
+    func runTensor(gradient wantsGradient: Bool, threads: Int) throws -> Float {
+        guard let fast else { return .nan }
+        return try fast.tensor(input, target, wantsGradient ? .input : .none, threads).output.scalars[0]
+    }
+
+    func referenceCall(rows: Int) -> () throws -> Void {
+        let classes = shape[1]
+        let x = try! Tensor(shape: [rows, classes], scalars: input.scalars[..<(rows * classes)].map(Double.init))
+        let y = try! Tensor(shape: [rows], scalars: Array(target.scalars[..<rows]))
+        let reference = self.reference
+        return { try reference(x, y) }
+    }
+}
+
+/// Carries a value into a `@Sendable` closure that only ever runs on one thread at a time.
+struct UncheckedSendable<Value>: @unchecked Sendable {
+    let value: Value
+    init(_ value: Value) { self.value = value }
+}

@@ -87,6 +87,7 @@ extension Reference {
     /// at x = 30, y = 1 it is `-sigmoid(-30) ~ -9.4e-14` to full relative accuracy, where
     /// `sigmoid(30) - 1` cancels to 3 digits. At `x = +-inf` it is the limit `1 - y` or `-p y`.
     private static func logitsGradient<T: LossReal>(x: T, y: T, py: T) -> T {
+        if x.isNaN { return x }  // a NaN logit stays NaN even where a coefficient is 0
         let positive = T.sigmoid(x), negative = T.sigmoid(-x)
         let rising = y == .one ? .zero : (.one - y) * positive   // 0 * sigmoid, also at x = +inf
         let falling = py == .zero ? .zero : py * negative

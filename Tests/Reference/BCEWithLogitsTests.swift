@@ -161,3 +161,14 @@ struct BCEWithLogitsTests {
         }
     }
 }
+
+@Suite("Reference: bce_with_logits never turns a NaN logit finite")
+struct BCEWithLogitsNaNLogitTests {
+    @Test func nanLogitWithZeroCoefficients() throws {
+        // y = 1 and pos_weight 0 make both coefficients of the gradient 0; the NaN logit
+        // must still give NaN (0 * NaN), not the 0 the zero coefficients would suggest.
+        let r = try Reference.evaluate(BCEWithLogitsLoss(reduction: .none, posWeight: Tensor(scalar: 0.0)),
+                                       input: Tensor([Double.nan]), target: Tensor([1.0]), gradients: .input)
+        #expect(r.gradInput?.scalars[0].isNaN == true, "gradient at a NaN logit: \(String(describing: r.gradInput))")
+    }
+}

@@ -167,15 +167,16 @@ struct FastClassTests {
 
     // MARK: Wide rows
 
-    @Test("wide rows: C = 1000, 5000 (three blocks), 32000; every regime; weights, smoothing, ignore, probabilities")
+    @Test("wide rows: C = 127/128/129 (the layout threshold), 1000, 2049 and 5000 (several blocks), 32000; every regime; weights, smoothing, ignore, probabilities")
     func wideRows() throws {
         var log = FailureLog()
         let report = ClassErrorReport()
-        let shapes: [(rows: Int, classes: Int)] = [(2, 1000), (2, 5000), (1, 32000)]
+        let shapes: [(rows: Int, classes: Int)] = [(3, Fast.wideRowClasses - 1), (3, Fast.wideRowClasses), (3, Fast.wideRowClasses + 1),
+                                                   (2, 1000), (1, 2049), (2, 5000), (1, 32000)]
         let regimes = ["normal", "normal3", "one-hot", "wide", "masked", "ascending"]
         var index = 0
         for (rows, C) in shapes {
-            for regime in regimes where C == 1000 || ["normal3", "one-hot", "ascending", "masked"].contains(regime) {
+            for regime in regimes where C == 1000 || (C < 1000 ? ["normal", "one-hot", "masked"] : ["normal3", "one-hot", "ascending", "masked"]).contains(regime) {
                 for variant in 0..<(C == 32000 ? 2 : 4) where C != 32000 || regime == "normal3" || regime == "one-hot" {
                     index += 1
                     var (rng, origin) = classRNG("wideRows", index)

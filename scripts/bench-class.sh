@@ -7,9 +7,9 @@ cd "$(dirname "$0")/.."
 scratch=.build; cpu=()
 if [ "${1:-}" = native ]; then
     shift; scratch=.build-native; cpu=(-target-cpu native)
-    swift build -c release --product FastLosses --scratch-path "$scratch" -Xswiftc -target-cpu -Xswiftc native >/dev/null
+    swift build -c release --target FastLosses --scratch-path "$scratch" -Xswiftc -target-cpu -Xswiftc native >/dev/null
 else
-    swift build -c release --product FastLosses --scratch-path "$scratch" >/dev/null
+    swift build -c release --target FastLosses --scratch-path "$scratch" >/dev/null
 fi
 release="$scratch/release"
 out="$scratch/bench-class"

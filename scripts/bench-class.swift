@@ -60,6 +60,10 @@ func median(_ body: () -> Void) -> (median: Double, min: Double, cpu: Double) {
 }
 
 func run(_ name: String) {
+    if name.hasPrefix("S") {
+        sweep(Int(name.dropFirst())!)
+        return
+    }
     let cached = name.hasSuffix("c")
     let name = cached ? String(name.dropLast()) : name
     let (n, C) = name == "W7" || name == "W8" ? (cached ? 16 : 4096, 32000) : (cached ? 1 << 13 : 1 << 20, 10)
@@ -105,4 +109,24 @@ func run(_ name: String) {
         }
     }
 }
+/// `S<C>`: cross_entropy value + gradient on [2^16 / C, C] (in cache), 20 calls per timing:
+/// the per-element cost at one class count, for choosing `Fast.wideRowClasses`.
+func sweep(_ C: Int) {
+    let n = max(1, (1 << 16) / C)
+    var rng = Rng()
+    let x = (0..<(n * C)).map { _ in rng.normal() }
+    let y = (0..<n).map { _ in Int(rng.next() % UInt64(C)) }
+    var out: [Float] = [0]
+    var grad = [Float](repeating: 0, count: n * C)
+    let t = median { for _ in 0..<20 {
+        x.withUnsafeBufferPointer { xb in y.withUnsafeBufferPointer { yb in
+            out.withUnsafeMutableBufferPointer { ob in grad.withUnsafeMutableBufferPointer { gb in
+                try! Fast.evaluate(CrossEntropyLoss(), input: xb, shape: [n, C], target: yb, targetShape: [n],
+                                   into: Fast.Outputs(output: ob, gradInput: gb), threads: 1)
+            }}
+        }}
+    } }
+    print(String(format: "C = %d: %.3f ns per element", C, t.cpu / Double(20 * n * C) * 1e9))
+}
+
 for w in workloads { run(w) }

@@ -167,15 +167,16 @@ struct FastClassTests {
 
     // MARK: Wide rows
 
-    @Test("wide rows: C = 1000, 5000 (three blocks), 32000; every regime; weights, smoothing, ignore, probabilities")
+    @Test("wide rows: C = 127/128/129 (the layout threshold), 1000, 2049 and 5000 (several blocks), 32000; every regime; weights, smoothing, ignore, probabilities")
     func wideRows() throws {
         var log = FailureLog()
         let report = ClassErrorReport()
-        let shapes: [(rows: Int, classes: Int)] = [(2, 1000), (2, 5000), (1, 32000)]
+        let shapes: [(rows: Int, classes: Int)] = [(3, Fast.wideRowClasses - 1), (3, Fast.wideRowClasses), (3, Fast.wideRowClasses + 1),
+                                                   (2, 1000), (1, 2049), (2, 5000), (1, 32000)]
         let regimes = ["normal", "normal3", "one-hot", "wide", "masked", "ascending"]
         var index = 0
         for (rows, C) in shapes {
-            for regime in regimes where C == 1000 || ["normal3", "one-hot", "ascending", "masked"].contains(regime) {
+            for regime in regimes where C == 1000 || (C < 1000 ? ["normal", "one-hot", "masked"] : ["normal3", "one-hot", "ascending", "masked"]).contains(regime) {
                 for variant in 0..<(C == 32000 ? 2 : 4) where C != 32000 || regime == "normal3" || regime == "one-hot" {
                     index += 1
                     var (rng, origin) = classRNG("wideRows", index)
@@ -283,42 +284,46 @@ struct FastClassTests {
 
     // MARK: Non-finite rows
 
-    @Test("NaN and +inf logits make their row NaN (loss and whole gradient row); other rows unaffected; ignored rows stay 0")
+    @Test("NaN and +inf logits, and all -inf rows, make their row NaN (loss and whole gradient row); other rows unaffected; ignored rows stay 0")
     func nonFiniteRows() throws {
         var failures: [String] = []
-        // (rows, C, inner): wide rows, lane groups, k-dimensional lanes.
-        for (batch, C, inner) in [(4, 3000, 1), (40, 10, 1), (3, 6, 20)] {
+        // (batch, C, inner): wide rows, lane groups, k-dimensional lanes.
+        for (batch, C, inner) in [(7, 3000, 1), (40, 10, 1), (3, 6, 20)] {
             let shape = inner == 1 ? [batch, C] : [batch, C, inner]
             let rows = batch * inner
             var (rng, origin) = classRNG("nonFiniteRows", C)
             var x = rng.floats(shape.reduce(1, *))
             let layout = try Validate.classLayout(input: shape, target: inner == 1 ? [batch] : [batch, inner],
                                                   probabilities: false, reduction: .none, loss: "cross_entropy")
-            // Row 0: NaN at its maximum; row 1: NaN elsewhere (late in the row);
-            // row 2: +inf; row 3 (ignored): NaN. Other rows regular.
-            let rowMax = { (r: Int) in (0..<C).max { x[layout.inputOffset(row: r, classIndex: $0)] < x[layout.inputOffset(row: r, classIndex: $1)] }! }
-            x[layout.inputOffset(row: 0, classIndex: rowMax(0))] = .nan
-            x[layout.inputOffset(row: 1, classIndex: C - 1)] = .nan
-            x[layout.inputOffset(row: 2, classIndex: C / 2)] = .infinity
-            x[layout.inputOffset(row: 3, classIndex: 0)] = .nan
+            // Row 0: NaN at its maximum (which the running maximum skips); row 1: NaN late
+            // in the row; row 2: +inf; row 3 (ignored): NaN; row 4: all -inf; row 5
+            // (ignored): all -inf. Other rows regular.
+            let offset = { (r: Int, c: Int) in layout.inputOffset(row: r, classIndex: c) }
+            let rowMax = (0..<C).max { x[offset(0, $0)] < x[offset(0, $1)] }!
+            x[offset(0, rowMax)] = .nan
+            x[offset(1, C - 1)] = .nan
+            x[offset(2, C / 2)] = .infinity
+            x[offset(3, 0)] = .nan
+            for c in 0..<C { x[offset(4, c)] = -.infinity; x[offset(5, c)] = -.infinity }
             var y = (0..<rows).map { _ in rng.int(below: C) }
             y[3] = -100
+            y[5] = -100
             let target = try Tensor(shape: layout.lossShape, scalars: y)
             for smoothing in [0.0, 0.25] {
                 let r = try Fast.evaluate(CrossEntropyLoss(reduction: .none, labelSmoothing: smoothing),
                                           input: Tensor(shape: shape, scalars: x.map { Float($0) }), target: target, gradients: .input)
                 let grad = r.gradInput!.scalars
                 for row in 0..<rows {
-                    let entries = (0..<C).map { grad[layout.inputOffset(row: row, classIndex: $0)] }
+                    let entries = (0..<C).map { grad[offset(row, $0)] }
                     let value = r.output.scalars[row]
                     switch row {
-                    case 0, 1, 2:
+                    case 0, 1, 2, 4:
                         if !value.isNaN || !entries.allSatisfy(\.isNaN) {
                             failures.append("shape \(shape), smoothing \(smoothing), row \(row): loss \(value), NaN gradient entries \(entries.filter(\.isNaN).count) of \(C); expected all NaN; \(origin)")
                         }
-                    case 3:
+                    case 3, 5:
                         if value != 0 || !entries.allSatisfy({ $0 == 0 }) {
-                            failures.append("shape \(shape), ignored NaN row: loss \(value), gradient \(entries.prefix(4))...; expected 0; \(origin)")
+                            failures.append("shape \(shape), ignored row \(row) (NaN or all -inf): loss \(value), gradient \(entries.prefix(4))...; expected 0; \(origin)")
                         }
                     default:
                         if !value.isFinite || !entries.allSatisfy(\.isFinite) {
@@ -326,6 +331,12 @@ struct FastClassTests {
                         }
                     }
                 }
+                // The mean of the non-ignored rows is NaN; its gradient keeps the ignored
+                // rows at 0.
+                let mean = try Fast.evaluate(CrossEntropyLoss(labelSmoothing: smoothing), input: Tensor(shape: shape, scalars: x.map { Float($0) }),
+                                             target: target, gradients: .input)
+                #expect(mean.output.scalars[0].isNaN, "shape \(shape): the mean over rows with NaN losses must be NaN; \(origin)")
+                #expect((0..<C).allSatisfy { mean.gradInput!.scalars[offset(5, $0)] == 0 }, "shape \(shape): ignored all -inf row must keep gradient 0 under mean; \(origin)")
             }
         }
         for f in failures.prefix(8) { Issue.record(Comment(rawValue: f)) }

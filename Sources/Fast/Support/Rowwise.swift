@@ -36,9 +36,13 @@ extension Fast {
     /// The smallest C (with inner = 1) for which a row is processed on its own, vectorized
     /// along the classes; below it, 16 rows go side by side in the lanes (`RowGroup`).
     ///
-    /// Measured (release, default x86-64 target, one thread, cross_entropy value +
-    /// gradient, rows x C = 2^22): see the table in CrossEntropy.swift's kernel notes.
-    public static let wideRowClasses = 48
+    /// Measured (release, default x86-64 target, one thread, thread CPU time, cross_entropy
+    /// value + gradient on [2^16 / C, C] in cache, ns per element, wide rows / lane groups):
+    /// C = 16: 11.5 / 3.4; 48: 4.3 / 2.5; 64: 3.5-4.0 / 2.4; 96: 2.8 / 2.4; 128: 2.34 / 2.34;
+    /// 160: 2.15 / 2.30; 256: 1.85 / 2.28; 512: 1.42 / 2.48. A wide row pays a fixed cost
+    /// per row (its finish in Double, the horizontal reductions, the partial tail vector),
+    /// lane groups pay the transposing copies per element; they meet at C = 128.
+    public static let wideRowClasses = 128
 }
 
 /// The class weights as the kernels read them: a Float copy (nil pointer: all ones) and

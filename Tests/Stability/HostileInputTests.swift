@@ -91,7 +91,7 @@ struct HostileInputTests {
             let c = HostileCase(name: "input \(input) vs target \(target)", loss: loss,
                                 arguments: try elementwiseArguments(loss, shape: input, targetShape: target),
                                 expect: .error(.shape, ["\(loss.name): target shape \(Shape.describe(target)) differs from the input shape \(Shape.describe(input))"]),
-                                entries: [.referenceAny, .referenceTyped, .fastTensor])
+                                entries: [.referenceAny, .referenceTyped, .fastAny, .fastTensor])
             check(c)
         }
     }
@@ -143,7 +143,7 @@ struct HostileInputTests {
             arguments.upstream = try Tensor(repeating: 1, shape: upstreamShape)
             check(HostileCase(name: "upstream \(upstreamShape)", loss: l, arguments: arguments,
                               expect: .error(.shape, ["\(loss.name): upstream gradient shape \(Shape.describe(upstreamShape)) differs from the output shape \(Shape.describe(outputShape))"]),
-                              entries: [.referenceAny, .referenceTyped, .fastTensor]))
+                              entries: [.referenceAny, .referenceTyped, .fastAny, .fastTensor]))
         }
     }
 
@@ -310,7 +310,7 @@ struct HostileInputTests {
         for loss in hostileElementwiseLosses {
             check(HostileCase(name: "threads \(threads)", loss: loss, arguments: try elementwiseArguments(loss, shape: [3]),
                               threads: threads, expect: .error(.option, ["threads = \(threads); expected nil (all processors) or a count >= 1"]),
-                              entries: [.fastTensor, .fastBuffer]))
+                              entries: [.fastAny, .fastTensor, .fastBuffer]))
         }
     }
 
@@ -470,7 +470,7 @@ struct HostileInputTests {
                           entries: [.referenceAny, .referenceTyped]))
         check(HostileCase(name: "label_smoothing 1e-300", loss: .crossEntropy(CrossEntropyLoss(labelSmoothing: 1e-300)),
                           arguments: arguments, gradients: .none, expect: expectValues(output: [], [l - 0.5]),
-                          entries: [.fastTensor, .fastBuffer]))
+                          entries: [.fastAny, .fastTensor, .fastBuffer]))
     }
 
     @Test("bce_with_logits with an infinite target and pos_weight: NaN in the reference, never finite in the fast engine")
@@ -486,7 +486,7 @@ struct HostileInputTests {
         check(HostileCase(name: "target -inf", loss: loss, arguments: arguments, gradients: .none,
                           expect: .result { result, _ in
                               result.output.scalars.allSatisfy { !$0.isFinite } ? [] : ["expected a non-finite value, got \(result.output.scalars)"]
-                          }, entries: [.fastTensor, .fastBuffer]))
+                          }, entries: [.fastAny, .fastTensor, .fastBuffer]))
     }
 
     // MARK: The AnyLoss entry points' own checks
@@ -498,15 +498,15 @@ struct HostileInputTests {
             check(HostileCase(name: "class target", loss: loss, arguments: LossArguments(input: x, target: .classes(try indices([2], [0, 1])),
                                                                                            variance: loss.name == "gaussian_nll" ? x : nil),
                               expect: .error(.target, ["\(loss.name): target holds class indices; expected a float tensor of the input's shape"]),
-                              entries: [.referenceAny, .referenceTyped]))
+                              entries: [.referenceAny, .referenceTyped, .fastAny]))
         }
         check(HostileCase(name: "real target", loss: .nll(NLLLoss()),
                           arguments: LossArguments(input: try Tensor(repeating: 0.0, shape: [2, 3]), target: .values(try Tensor(repeating: 0.0, shape: [2, 3]))),
                           expect: .error(.target, ["nll: target holds real values; expected an int tensor of class indices"]),
-                          entries: [.referenceAny, .referenceTyped]))
+                          entries: [.referenceAny, .referenceTyped, .fastAny]))
         check(HostileCase(name: "no var", loss: .gaussianNLL(GaussianNLLLoss()), arguments: LossArguments(input: x, target: .values(x)),
-                          expect: .error(.shape, ["gaussian_nll: the var argument is missing"]), entries: [.referenceAny]))
+                          expect: .error(.shape, ["gaussian_nll: the var argument is missing"]), entries: [.referenceAny, .fastAny]))
         check(HostileCase(name: "extra var", loss: .mse(MSELoss()), arguments: LossArguments(input: x, target: .values(x), variance: x),
-                          expect: .error(.shape, ["mse: takes no var argument (only gaussian_nll does)"]), entries: [.referenceAny]))
+                          expect: .error(.shape, ["mse: takes no var argument (only gaussian_nll does)"]), entries: [.referenceAny, .fastAny]))
     }
 }

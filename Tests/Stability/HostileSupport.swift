@@ -15,6 +15,8 @@ enum HostileEntry: String, CaseIterable, CustomStringConvertible, Sendable {
     case referenceAny
     /// `Reference.evaluate(_: <Description>, input:, target:, [variance:], upstream:, gradients:)`.
     case referenceTyped
+    /// `Fast.evaluate(_: AnyLoss, _: LossArguments<Float>, gradients:, threads:)`.
+    case fastAny
     /// `Fast.evaluate(_: <Description>, input: Tensor<Float>, ..., gradients:, threads:)`.
     case fastTensor
     /// `Fast.evaluate(_: <Description>, input: UnsafeBufferPointer<Float>, ..., into:, threads:)`.
@@ -22,7 +24,7 @@ enum HostileEntry: String, CaseIterable, CustomStringConvertible, Sendable {
 
     var description: String { rawValue }
     /// True for the Float engine.
-    var isFast: Bool { self == .fastTensor || self == .fastBuffer }
+    var isFast: Bool { self == .fastAny || self == .fastTensor || self == .fastBuffer }
     /// The unit roundoff of the entry's precision.
     var unitRoundoff: Double { isFast ? 0x1p-24 : 0x1p-53 }
 }
@@ -278,6 +280,12 @@ func run(_ c: HostileCase, on entry: HostileEntry) -> Result<LossResult<Double>,
         do throws(LossError) { return .success(try Reference.evaluate(c.loss, c.arguments, gradients: c.gradients)) } catch { return .failure(error) }
     case .referenceTyped:
         do throws(LossError) { return .success(try referenceTyped(c.loss, c.arguments, gradients: c.gradients)) } catch { return .failure(error) }
+    case .fastAny:
+        do throws(LossError) {
+            return .success(widen(try Fast.evaluate(c.loss, c.arguments.map { Float($0) }, gradients: c.gradients, threads: c.threads)))
+        } catch {
+            return .failure(error)
+        }
     case .fastTensor:
         return fastTensor(c.loss, c.arguments.map { Float($0) }, gradients: c.gradients, threads: c.threads)?.map(widen)
     case .fastBuffer:

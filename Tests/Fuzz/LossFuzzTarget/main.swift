@@ -252,41 +252,6 @@ struct CaseBuilder {
     }
 }
 
-// MARK: The fast engine's AnyLoss entry point
-
-/// Until `Fast.evaluate(_: AnyLoss, _: LossArguments<Float>, ...)` lands: the typed
-/// entry points, with the AnyLoss layer's own checks (the variance's presence, the
-/// target's kind) as `LossArgumentCheck` states them.
-func fastEvaluate(_ loss: AnyLoss, _ a: LossArguments<Float>, gradients: GradientRequest) -> Result<LossResult<Float>, LossError>? {
-    func run(_ body: () throws(LossError) -> LossResult<Float>) -> Result<LossResult<Float>, LossError> {
-        do throws(LossError) { return .success(try body()) } catch { return .failure(error) }
-    }
-    do throws(LossError) {
-        try LossArgumentCheck.variance(a.variance != nil, for: loss)
-    } catch {
-        return .failure(error)
-    }
-    let x = a.input, u = a.upstream
-    switch (loss, a.target) {
-    case (.mse(let l), .values(let t)): return run { () throws(LossError) in try Fast.evaluate(l, input: x, target: t, upstream: u, gradients: gradients) }
-    case (.l1(let l), .values(let t)): return run { () throws(LossError) in try Fast.evaluate(l, input: x, target: t, upstream: u, gradients: gradients) }
-    case (.huber(let l), .values(let t)): return run { () throws(LossError) in try Fast.evaluate(l, input: x, target: t, upstream: u, gradients: gradients) }
-    case (.smoothL1(let l), .values(let t)): return run { () throws(LossError) in try Fast.evaluate(l, input: x, target: t, upstream: u, gradients: gradients) }
-    case (.bce(let l), .values(let t)): return run { () throws(LossError) in try Fast.evaluate(l, input: x, target: t, upstream: u, gradients: gradients) }
-    case (.bceWithLogits(let l), .values(let t)): return run { () throws(LossError) in try Fast.evaluate(l, input: x, target: t, upstream: u, gradients: gradients) }
-    case (.klDiv(let l), .values(let t)): return run { () throws(LossError) in try Fast.evaluate(l, input: x, target: t, upstream: u, gradients: gradients) }
-    case (.poissonNLL(let l), .values(let t)): return run { () throws(LossError) in try Fast.evaluate(l, input: x, target: t, upstream: u, gradients: gradients) }
-    case (.gaussianNLL(let l), .values(let t)):
-        let v = a.variance!
-        return run { () throws(LossError) in try Fast.evaluate(l, input: x, target: t, variance: v, upstream: u, gradients: gradients) }
-    case (.crossEntropy(let l), .values(let t)): return run { () throws(LossError) in try Fast.evaluate(l, input: x, target: t, upstream: u, gradients: gradients) }
-    case (.crossEntropy(let l), .classes(let t)): return run { () throws(LossError) in try Fast.evaluate(l, input: x, target: t, upstream: u, gradients: gradients) }
-    case (.nll(let l), .classes(let t)): return run { () throws(LossError) in try Fast.evaluate(l, input: x, target: t, upstream: u, gradients: gradients) }
-    case (_, let target):
-        return .failure(LossArgumentCheck.targetKindError(for: loss, target: target))
-    }
-}
-
 // MARK: Checks
 
 func fail(_ what: String, _ c: FuzzCase) -> Never {
@@ -424,7 +389,12 @@ public func lossFuzzTest(_ data: UnsafePointer<UInt8>, _ size: Int) -> CInt {
     } catch {
         reference = .failure(error)
     }
-    guard let fast = fastEvaluate(c.loss, c.arguments, gradients: c.gradients) else { return 0 }
+    let fast: Result<LossResult<Float>, LossError>
+    do throws(LossError) {
+        fast = .success(try Fast.evaluate(c.loss, c.arguments, gradients: c.gradients))
+    } catch {
+        fast = .failure(error)
+    }
     switch (reference, fast) {
     case (.failure(let r), .failure(let f)):
         if r.kind != f.kind { fail("error kinds differ: reference \(r), fast \(f)", c) }

@@ -690,8 +690,10 @@ struct SoftmaxProbabilityKernel: @unchecked Sendable {
                     let tt = smoothed(VectorIO.load(t, i, lanes: lanes), keep, spread)
                     let wt = wv.map { $0 * tt } ?? tt
                     let absent = (tt .== 0) .& (v .== negInf)
-                    let gi = (VectorMath.exp(d) * k - wt) * gv
-                    VectorIO.store(SoftmaxLanes.zeroing(gi, where: absent), gradInput, i, lanes: lanes)
+                    // Zero the absent classes before the factor g, so that a NaN or
+                    // infinite g still reaches them (0 * g), as in the reference.
+                    let gi = SoftmaxLanes.zeroing(VectorMath.exp(d) * k - wt, where: absent) * gv
+                    VectorIO.store(gi, gradInput, i, lanes: lanes)
                 }
                 if let gradTarget {
                     let logp = d - logSumV
@@ -787,8 +789,9 @@ struct SoftmaxProbabilityKernel: @unchecked Sendable {
                 }
                 if wantsInput {
                     let absent = (tt .== 0) .& (v .== negInf)
-                    let gi = (VectorMath.exp(d) * k - tt * wc) * g
-                    VectorIO.store(SoftmaxLanes.zeroing(gi, where: absent), xTile, c &* 16)
+                    // Zero the absent classes before g (a NaN g still reaches them).
+                    let gi = SoftmaxLanes.zeroing(VectorMath.exp(d) * k - tt * wc, where: absent) * g
+                    VectorIO.store(gi, xTile, c &* 16)
                 }
             }
         }

@@ -473,6 +473,29 @@ extension HostileBufferTests {
         }
     }
 
+    @Test("concurrent calls on empty tensors: no write to shared storage")
+    func concurrentEmptyCalls() {
+        // Regression (found by ThreadSanitizer, scripts/sanitize thread): the tensor entry
+        // points built their empty outputs with Array(unsafeUninitializedCapacity: 0), which
+        // writes the count 0 into the runtime's shared empty-array storage -- a data race
+        // between any two threads doing so. Meaningful under ThreadSanitizer; without it
+        // this checks the empty results.
+        let failures = HostileSendableBox(UnsafeMutableBufferPointer<Int>.allocate(capacity: 16))
+        failures.value.initialize(repeating: 0)
+        defer { failures.value.deallocate() }
+        DispatchQueue.concurrentPerform(iterations: 16) { i in
+            let empty = Tensor<Float>(unchecked: [0, 3], [])
+            let result: LossResult<Float>?
+            if i % 2 == 0 {
+                result = try? Fast.evaluate(MSELoss(reduction: .none), input: empty, target: empty, gradients: .all)
+            } else {
+                result = try? Fast.evaluate(CrossEntropyLoss(reduction: .none), input: empty, target: Tensor<Int>(unchecked: [0], []), gradients: .input)
+            }
+            if result == nil || result?.output.count != 0 || result?.gradInput?.count != 0 { failures.value[i] = 1 }
+        }
+        #expect(failures.value.allSatisfy { $0 == 0 }, "calls with empty results: \(Array(failures.value))")
+    }
+
     @Test("gaussian_nll: a written buffer over the variance is a shape error")
     func gaussianVarianceAliasing() {
         let n = 16

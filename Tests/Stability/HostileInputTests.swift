@@ -453,6 +453,31 @@ struct HostileInputTests {
                           expect: .error(.shape, ["gaussian_nll: upstream"])))
     }
 
+    @Test("a NaN upstream reaches every gradient element, masked classes included", arguments: [3, 64])
+    func nanUpstreamOnMaskedClass(_ classes: Int) throws {
+        // Regression (found by the loss fuzzer): with probability targets the fast engine
+        // zeroed the gradient of a class with target 0 on a -inf logit after multiplying by
+        // the upstream g, so a NaN g left 0 there. d/dx_c = (p_c T - w_c t_c) g / den with
+        // p_c = t_c = 0 is 0 * NaN = NaN (reference and PyTorch). C = 3 runs the fast
+        // engine's 16-rows-in-lanes kernel, C = 64 its wide-row kernel.
+        var logits = (0..<classes).map { Double($0 % 5) / 4 }
+        logits[1] = -.infinity
+        var probabilities = Array(repeating: 1 / Double(classes - 1), count: classes)
+        probabilities[1] = 0
+        let input = try tensor([1, classes], logits)
+        for (reduction, upstreamShape) in [(Reduction.mean, [Int]()), (.sum, []), (.none, [1])] {
+            for target in [LossTarget<Double>.values(try tensor([1, classes], probabilities)), .classes(try indices([1], [0]))] {
+                let arguments = LossArguments(input: input, target: target, upstream: try tensor(upstreamShape, [.nan]))
+                check(HostileCase(name: "NaN upstream, C = \(classes)", loss: .crossEntropy(CrossEntropyLoss(reduction: reduction)),
+                                  arguments: arguments, gradients: .input,
+                                  expect: .result { result, _ in
+                                      let g = result.gradInput?.scalars ?? []
+                                      return g.count == classes && g.allSatisfy(\.isNaN) ? [] : ["gradInput should be all NaN: \(g)"]
+                                  }))
+            }
+        }
+    }
+
     // MARK: Fuzzer findings that are documented Float deviations
 
     @Test("a label_smoothing below Float's range is 0 in the fast engine (documented deviation)")

@@ -141,6 +141,13 @@ extension Fast {
             fill(nil)
             return nil
         }
+        // An empty array without `unsafeUninitializedCapacity`: with capacity 0 it writes
+        // the count 0 into the runtime's shared empty-array storage, a data race that
+        // ThreadSanitizer reports when empty tensors are evaluated on several threads.
+        guard count > 0 else {
+            fill(UnsafeMutableBufferPointer(start: nil, count: 0))
+            return []
+        }
         return [Float](unsafeUninitializedCapacity: count) { buffer, initialized in
             fill(buffer)
             initialized = count

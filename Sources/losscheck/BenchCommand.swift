@@ -277,13 +277,14 @@ struct BenchRunner {
         progress("\(spec.id) reference on \(sliceRows) of \(rows) \(shape.count == 1 ? "elements" : "rows")")
         do {
             let call = workload.referenceCall(rows: sliceRows)
-            let start = Clock.now()
+            let start = Clock.now(), cpuStart = Clock.processCPU()
             try call()
-            let seconds = Clock.now() - start
+            let seconds = Clock.now() - start, cpu = Clock.processCPU() - cpuStart
             let elements = sliceRows * rowElements, full = rows * rowElements
             let scale = Double(full) / Double(elements)
             let reference = ReferenceMeasurement(shape: [sliceRows] + shape.dropFirst(), elements: elements, fullElements: full,
-                                                 scale: scale, seconds: seconds, scaledSeconds: seconds * scale)
+                                                 scale: scale, seconds: seconds, cpuSeconds: cpu,
+                                                 scaledSeconds: seconds * scale)
             result.reference = reference
             for threads in threadCounts {
                 if let m = result.fast.first(where: { $0.api == "buffer" && $0.threads == threads }) {

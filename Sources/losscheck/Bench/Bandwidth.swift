@@ -56,6 +56,9 @@ struct BandwidthResult: Codable, Sendable {
     let gbPerSecond: Double
     /// `bytesPerPass / fastest time`, in 10^9 bytes per second (what STREAM reports).
     let bestGBPerSecond: Double
+    /// `bytesPerPass` over the process's CPU time per pass: on a shared machine, the rate
+    /// while the bench actually ran (meaningful at 1 thread).
+    let cpuGBPerSecond: Double
 }
 
 /// Three 64-byte-aligned Float buffers of equal length, touched before any timing.
@@ -113,7 +116,8 @@ enum Bandwidth {
         let bytes = n * kernel.bytesPerElement
         return BandwidthResult(kernel: kernel, threads: threads, phase: phase, elements: n, bytesPerPass: bytes, timing: timing,
                                gbPerSecond: Double(bytes) / timing.medianSeconds / 1e9,
-                               bestGBPerSecond: Double(bytes) / timing.minSeconds / 1e9)
+                               bestGBPerSecond: Double(bytes) / timing.minSeconds / 1e9,
+                               cpuGBPerSecond: Double(bytes) / timing.cpuSecondsPerRun / 1e9)
     }
 
     /// One pass of `kernel` over the whole buffers.

@@ -61,6 +61,10 @@ struct BenchReport: Codable {
                     let rate = workloads[w].fast[m][keyPath: keyPath]
                     let peer = bandwidth(rate.bandwidthKernel, threads: threads)?.gbPerSecond
                     workloads[w].fast[m][keyPath: keyPath].percentOfBandwidth = peer.map { 100 * rate.gbPerSecond / $0 }
+                    if threads == 1, let cpuPeer = bandwidth(rate.bandwidthKernel, threads: 1)?.cpuGBPerSecond {
+                        let cpuRate = Double(rate.bytes) / rate.timing.cpuSecondsPerRun / 1e9
+                        workloads[w].fast[m][keyPath: keyPath].cpuPercentOfBandwidth = 100 * cpuRate / cpuPeer
+                    }
                 }
             }
         }
@@ -78,6 +82,9 @@ struct Rate: Codable {
     /// median GB/s at the same thread count.
     let bandwidthKernel: BandwidthKernel
     var percentOfBandwidth: Double?
+    /// At 1 thread: the same ratio with both rates taken over the process's CPU time
+    /// instead of the wall time (the time the bench actually ran, on a shared machine).
+    var cpuPercentOfBandwidth: Double?
 }
 
 /// The fast engine through one entry point at one thread count.
@@ -99,6 +106,8 @@ struct ReferenceMeasurement: Codable {
     let scale: Double
     /// The measured time of the one run on `shape`.
     let seconds: Double
+    /// The process's CPU time during that run (it runs on one thread).
+    let cpuSeconds: Double
     /// `seconds * scale`: the estimated time on the full input.
     let scaledSeconds: Double
 }
@@ -148,7 +157,7 @@ extension BenchReport {
             let cache = host.lastLevelCacheBytes >> 20
             let phases = Array(Set(bandwidth.map(\.phase))).sorted { $0 == "start" && $1 != "start" }
             lines.append("Memory bandwidth: buffers of \(mib) MiB each (last-level cache \(cache) MiB\(host.lastLevelCacheAssumed ? ", assumed" : "")), "
-                         + "GB/s = counted bytes / time, median (best) of \(first.timing.runs)"
+                         + "GB/s = counted bytes / time, median (best) of \(first.timing.runs), then the on-CPU share"
                          + (phases.count > 1 ? "; measured before and after the workloads, %bw uses the higher median" : ""))
             var rows = [["kernel", "loop", "bytes/elem"] + (phases.count > 1 ? ["when"] : []) + settings.threads.map { Self.threadsLabel($0) }]
             for kernel in BandwidthKernel.allCases {
@@ -156,7 +165,7 @@ extension BenchReport {
                     var row = [kernel.rawValue, kernel.formula, "\(kernel.bytesPerElement)"] + (phases.count > 1 ? [phase] : [])
                     for t in settings.threads {
                         if let r = bandwidth.first(where: { $0.kernel == kernel && $0.threads == t && $0.phase == phase }) {
-                            row.append("\(Self.fixed(r.gbPerSecond, 1)) (\(Self.fixed(r.bestGBPerSecond, 1)))")
+                            row.append("\(Self.fixed(r.gbPerSecond, 1)) (\(Self.fixed(r.bestGBPerSecond, 1))) \(Self.fixed(100 * r.timing.cpuShare(threads: t), 0))%")
                         } else {
                             row.append("-")
                         }
@@ -176,6 +185,14 @@ extension BenchReport {
             lines.append("")
             lines.append("\(w.id) \(w.loss) \(Shape.describe(w.shape)), \(w.options): \(w.data)")
             lines.append("   minimal bytes: value \(Self.megabytes(w.bytesValue)), value+grad \(Self.megabytes(w.bytesValueAndGradient))")
+            if !w.fast.isEmpty {
+                let shares = settings.threads.map { t -> String in
+                    let timings = w.fast.filter { $0.threads == t }.flatMap { [$0.value.timing, $0.valueAndGradient.timing] }
+                    let cpu = timings.reduce(0) { $0 + $1.cpuSeconds }, wall = timings.reduce(0) { $0 + $1.totalSeconds }
+                    return "\(Self.fixed(100 * cpu / (wall * Double(t)), 0))% at \(Self.threadsLabel(t))"
+                }
+                lines.append("   on-CPU share while timed (process CPU time / wall time x threads): " + shares.joined(separator: ", "))
+            }
             if !w.built {
                 lines.append("   fast engine: not built (this loss's fast kernel is not in this version; see Sources/losscheck/Bench/FastCalls.swift)")
             } else if !w.fast.isEmpty {
@@ -195,7 +212,7 @@ extension BenchReport {
                 } else {
                     line += " estimated: \(Self.fixed(r.seconds * 1e3, 1)) ms on \(Shape.describe(r.shape)) (\(r.elements) of \(r.fullElements) elements) x \(Self.fixed(r.scale, 2))"
                 }
-                line += "; \(Self.fixed(r.seconds / Double(r.elements) * 1e9, 0)) ns per element"
+                line += "; \(Self.fixed(r.seconds / Double(r.elements) * 1e9, 0)) ns per element, on-CPU share \(Self.fixed(100 * r.cpuSeconds / r.seconds, 0))%"
                 lines.append(line)
                 if !w.speedups.isEmpty {
                     lines.append("   speedup of fast (buffer, value+grad) over reference: "
@@ -210,8 +227,10 @@ extension BenchReport {
             lines.append("")
             lines.append("Summary: fast engine, buffer API, value + gradient (median GB/s and % of the matching bandwidth kernel)")
             let most = settings.threads.last ?? 1
+            lines.append("  (by CPU time: 1 thread, bytes over the process's CPU time per call, as a % of the bandwidth kernel measured")
+            lines.append("  the same way: the speed while the bench actually ran, which wall time hides when the machine is shared)")
             var rows = [["workload", "loss"] + settings.threads.flatMap { ["\(Self.threadsLabel($0)) GB/s", "%bw"] }
-                        + ["ref/fast at \(most)"]]
+                        + ["by CPU time GB/s", "%bw", "ref/fast at \(most)"]]
             for w in workloads {
                 var row = [w.id, w.loss]
                 for t in settings.threads {
@@ -221,10 +240,16 @@ extension BenchReport {
                         row += [w.built ? "-" : "not built", ""]
                     }
                 }
+                if let m = w.fast.first(where: { $0.api == "buffer" && $0.threads == 1 }) {
+                    let rate = m.valueAndGradient
+                    row += [Self.fixed(Double(rate.bytes) / rate.timing.cpuSecondsPerRun / 1e9, 2), Self.percent(rate.cpuPercentOfBandwidth)]
+                } else {
+                    row += ["-", ""]
+                }
                 row.append(w.speedups.last.map { Self.ratio($0.ratio) } ?? "-")
                 rows.append(row)
             }
-            lines += Self.align(rows, rightAligned: Set(2..<(3 + 2 * settings.threads.count))).map { "  " + $0 }
+            lines += Self.align(rows, rightAligned: Set(2..<(5 + 2 * settings.threads.count))).map { "  " + $0 }
         }
         return lines.joined(separator: "\n") + "\n"
     }

@@ -2,7 +2,9 @@ import Dispatch
 import Foundation
 
 /// Wall-clock timing for `losscheck bench`: a few untimed warm-up calls, then `runs`
-/// timed calls, summarized by their median and minimum.
+/// timed calls, summarized by their median and minimum. The process's CPU time over the
+/// timed calls is kept too: on a shared machine it says how much of the wall time the
+/// bench actually ran.
 struct Timing: Codable, Sendable {
     /// The median of the timed runs, in seconds (the mean of the two middle ones for an
     /// even count).
@@ -11,35 +13,59 @@ struct Timing: Codable, Sendable {
     let minSeconds: Double
     /// How many runs were timed.
     let runs: Int
+    /// The wall time of all timed runs together, in seconds.
+    let totalSeconds: Double
+    /// The CPU time (user + system, all threads of the process) over the same runs.
+    let cpuSeconds: Double
 
     /// Times `body`: `warmup` untimed calls, then `runs` (at least 1) timed calls.
     static func measure(warmup: Int, runs: Int, _ body: () throws -> Void) rethrows -> Timing {
         for _ in 0..<warmup { try body() }
         var seconds: [Double] = []
         seconds.reserveCapacity(runs)
+        let cpuStart = Clock.processCPU()
         for _ in 0..<max(1, runs) {
             let start = Clock.now()
             try body()
             seconds.append(Clock.now() - start)
         }
-        return Timing(seconds)
+        return Timing(seconds, cpuSeconds: Clock.processCPU() - cpuStart)
     }
 
     /// The summary of measured times (at least one).
-    init(_ seconds: [Double]) {
+    init(_ seconds: [Double], cpuSeconds: Double) {
         let sorted = seconds.sorted()
         let middle = sorted.count / 2
         medianSeconds = sorted.count % 2 == 1 ? sorted[middle] : (sorted[middle - 1] + sorted[middle]) / 2
         minSeconds = sorted[0]
         runs = sorted.count
+        totalSeconds = seconds.reduce(0, +)
+        self.cpuSeconds = cpuSeconds
+    }
+
+    /// The process's CPU time per timed run.
+    var cpuSecondsPerRun: Double { cpuSeconds / Double(runs) }
+
+    /// The share of `threads` processors the process had while timed: CPU time over
+    /// wall time times `threads` (1 = it ran all the time on every thread it asked for;
+    /// less = it waited for a processor, or its threads were idle).
+    func cpuShare(threads: Int) -> Double {
+        cpuSeconds / (totalSeconds * Double(max(1, threads)))
     }
 }
 
-/// The monotonic clock the bench reads.
+/// The clocks the bench reads.
 enum Clock {
     /// Seconds since an arbitrary fixed point (CLOCK_MONOTONIC through Dispatch).
     static func now() -> Double {
         Double(DispatchTime.now().uptimeNanoseconds) * 1e-9
+    }
+
+    /// The CPU time of the whole process (all threads, user + system), in seconds.
+    static func processCPU() -> Double {
+        var t = timespec()
+        clock_gettime(CLOCK_PROCESS_CPUTIME_ID, &t)
+        return Double(t.tv_sec) + Double(t.tv_nsec) * 1e-9
     }
 }
 

@@ -138,7 +138,7 @@ public enum StabilityCases {
 
     /// Every stability case, in report order.
     public static let all: [StabilityCase] = extremeLogits + oneHot + masked + infinities + nans
-        + bceClamp + subnormals + degenerate
+        + bceClamp + subnormals + degenerate + distributions
 
     /// Logits at +-1e4, +-1e30 and +-Float.max: finite where the exact answer is finite.
     static let extremeLogits: [StabilityCase] = [1e4, 1e30, fmax].flatMap { (a: Double) -> [StabilityCase] in

@@ -61,7 +61,7 @@ extension GoldenCases {
             make("upstream-shape-mismatch", nll(.none), input: x34, classes: y3, upstream: s(1), error: .shape),
             make("weight-wrong-length", nll(weight: t([1, 2, 3, 4, 5])), input: x34, classes: y3, error: .option),
             make("batchmean-rejected", nll(.batchmean), input: x34, classes: y3, error: .option),
-            make("unknown-reduction", nll(), input: x34, classes: y3, error: .option, unknownReduction: "elementwise_mean"),
+            make("unknown-reduction", nll(), input: x34, classes: y3, error: .option, unknownReduction: "average"),
         ] + generated(NLLLoss.name, seed: 0x601D_0008, count: 3,
                       options: GeneratorOptions(regimes: [.standardNormal], maxElements: 16))
     }

@@ -14,10 +14,15 @@ public enum LossArgumentCheck {
     /// expected, or the reverse).
     public static func targetKindError<T>(for loss: AnyLoss, target: LossTarget<T>) -> LossError {
         switch target {
-        case .classes:
-            LossError(.target, "\(loss.name): target holds class indices; expected a float tensor of the input's shape")
-        case .values:
-            LossError(.target, "\(loss.name): target holds real values; expected an int tensor of class indices")
+        case .classes: targetKindError(for: loss, classes: true)
+        case .values: targetKindError(for: loss, classes: false)
         }
+    }
+
+    /// The same, for a target known only by its kind (`classes`: class indices were given).
+    public static func targetKindError(for loss: AnyLoss, classes: Bool) -> LossError {
+        classes
+            ? LossError(.target, "\(loss.name): target holds class indices; expected a float tensor of the input's shape")
+            : LossError(.target, "\(loss.name): target holds real values; expected an int tensor of class indices")
     }
 }

@@ -234,10 +234,10 @@ struct BenchRunner {
         progress("\(spec.id) \(spec.loss) \(Shape.describe(shape)): drawing the data")
         let workload = spec.make(shape, Self.seed &+ UInt64(spec.id.dropFirst())!)
         var result = WorkloadResult(id: spec.id, loss: spec.loss, options: spec.options, data: spec.data, shape: shape,
-                                    built: workload.isBuilt, bytesValue: workload.bytes(gradient: false),
+                                    bytesValue: workload.bytes(gradient: false),
                                     bytesValueAndGradient: workload.bytes(gradient: true))
 
-        if workload.isBuilt {
+        do {
             var values: [String: Float] = [:]
             do {
                 for api in ["buffer", "tensor"] {

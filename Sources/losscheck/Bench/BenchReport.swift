@@ -124,8 +124,6 @@ struct WorkloadResult: Codable {
     let options: String
     let data: String
     let shape: [Int]
-    /// False when the fast engine does not have this loss yet ("not built").
-    let built: Bool
     let bytesValue: Int
     let bytesValueAndGradient: Int
     var fast: [FastMeasurement] = []
@@ -193,9 +191,7 @@ extension BenchReport {
                 }
                 lines.append("   on-CPU share while timed (process CPU time / wall time x threads): " + shares.joined(separator: ", "))
             }
-            if !w.built {
-                lines.append("   fast engine: not built (this loss's fast kernel is not in this version; see Sources/losscheck/Bench/FastCalls.swift)")
-            } else if !w.fast.isEmpty {
+            if !w.fast.isEmpty {
                 var rows = [["engine", "api", "threads", "value ms", "GB/s", "%bw", "value+grad ms", "GB/s", "%bw"]]
                 for m in w.fast {
                     rows.append(["fast", m.api, "\(m.threads)",
@@ -222,7 +218,7 @@ extension BenchReport {
             for note in w.notes { lines.append("   note: \(note)") }
         }
 
-        let built = workloads.filter { $0.built && !$0.fast.isEmpty }
+        let built = workloads.filter { !$0.fast.isEmpty }
         if !built.isEmpty {
             lines.append("")
             lines.append("Summary: fast engine, buffer API, value + gradient (median GB/s and % of the matching bandwidth kernel)")
@@ -237,7 +233,7 @@ extension BenchReport {
                     if let m = w.fast.first(where: { $0.api == "buffer" && $0.threads == t }) {
                         row += [Self.fixed(m.valueAndGradient.gbPerSecond, 2), Self.percent(m.valueAndGradient.percentOfBandwidth)]
                     } else {
-                        row += [w.built ? "-" : "not built", ""]
+                        row += ["-", ""]
                     }
                 }
                 if let m = w.fast.first(where: { $0.api == "buffer" && $0.threads == 1 }) {

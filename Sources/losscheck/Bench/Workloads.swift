@@ -28,75 +28,61 @@ struct WorkloadSpec: Sendable {
     static let all: [WorkloadSpec] = [
         elementwise("W1", "mse", "defaults", "prediction and target uniform in [-3, 3]", [1 << 24], [1 << 16],
                     input: .uniform(-3, 3), target: .uniform(-3, 3),
-                    fast: FastCalls.mse(MSELoss()),
-                    reference: { x, y in _ = try Reference.evaluate(MSELoss(), input: x, target: y, gradients: .input) }),
+                    loss: .mse(MSELoss())),
         elementwise("W2", "l1", "defaults", "prediction and target uniform in [-3, 3]", [1 << 24], [1 << 16],
                     input: .uniform(-3, 3), target: .uniform(-3, 3),
-                    fast: FastCalls.l1(L1Loss()),
-                    reference: { x, y in _ = try Reference.evaluate(L1Loss(), input: x, target: y, gradients: .input) }),
+                    loss: .l1(L1Loss())),
         elementwise("W3", "huber", "delta 1", "prediction and target uniform in [-3, 3] (about half the differences beyond delta)",
                     [1 << 24], [1 << 16], input: .uniform(-3, 3), target: .uniform(-3, 3),
-                    fast: FastCalls.huber(HuberLoss(delta: 1)),
-                    reference: { x, y in _ = try Reference.evaluate(HuberLoss(delta: 1), input: x, target: y, gradients: .input) }),
+                    loss: .huber(HuberLoss(delta: 1))),
         elementwise("W4", "smooth_l1", "beta 1", "prediction and target uniform in [-3, 3]", [1 << 24], [1 << 16],
                     input: .uniform(-3, 3), target: .uniform(-3, 3),
-                    fast: FastCalls.smoothL1(SmoothL1Loss(beta: 1)),
-                    reference: { x, y in _ = try Reference.evaluate(SmoothL1Loss(beta: 1), input: x, target: y, gradients: .input) }),
+                    loss: .smoothL1(SmoothL1Loss(beta: 1))),
         elementwise("W5", "bce_with_logits", "defaults", "logits uniform in [-8, 8], targets 0 or 1", [1 << 14, 1 << 10], [1 << 6, 1 << 10],
                     input: .uniform(-8, 8), target: .bits,
-                    fast: FastCalls.bceWithLogits(BCEWithLogitsLoss()),
-                    reference: { x, y in _ = try Reference.evaluate(BCEWithLogitsLoss(), input: x, target: y, gradients: .input) }),
+                    loss: .bceWithLogits(BCEWithLogitsLoss())),
         elementwise("W6", "bce", "defaults", "probabilities uniform in [2^-10, 1 - 2^-10], targets 0 or 1", [1 << 24], [1 << 16],
                     input: .uniform(0x1p-10, 1 - 0x1p-10), target: .bits,
-                    fast: FastCalls.bce(BCELoss()),
-                    reference: { x, y in _ = try Reference.evaluate(BCELoss(), input: x, target: y, gradients: .input) }),
+                    loss: .bce(BCELoss())),
         classIndex("W7", "cross_entropy", "ignore_index -100", "logits uniform in [-4, 4], class indices, ~10% equal to -100",
                    [4096, 32000], [16, 32000], input: .uniform(-4, 4), ignoredFraction: 0.1,
-                   loss: CrossEntropyLoss()),
+                   loss: .crossEntropy(CrossEntropyLoss())),
         classIndex("W8", "cross_entropy", "ignore_index -100, label_smoothing 0.1",
                    "logits uniform in [-4, 4], class indices, ~10% equal to -100",
                    [4096, 32000], [16, 32000], input: .uniform(-4, 4), ignoredFraction: 0.1,
-                   loss: CrossEntropyLoss(labelSmoothing: 0.1)),
+                   loss: .crossEntropy(CrossEntropyLoss(labelSmoothing: 0.1))),
         classIndex("W9", "cross_entropy", "defaults", "logits uniform in [-4, 4], class indices", [1 << 20, 10], [1 << 12, 10],
-                   input: .uniform(-4, 4), ignoredFraction: 0, loss: CrossEntropyLoss()),
+                   input: .uniform(-4, 4), ignoredFraction: 0, loss: .crossEntropy(CrossEntropyLoss())),
         WorkloadSpec(
             id: "W10", loss: "nll", options: "defaults", data: "log-probabilities (log_softmax of logits uniform in [-4, 4]), class indices",
             shape: [1 << 20, 10], quickShape: [1 << 12, 10], gradientKernel: .copy,
             make: { shape, seed in
                 ClassTargetWorkload(shape: shape, seed: seed, input: .logSoftmax(-4, 4), ignoredFraction: 0,
-                                    fast: FastCalls.nll(NLLLoss()),
-                                    reference: { x, y in _ = try Reference.evaluate(NLLLoss(), input: x, target: y, gradients: .input) })
+                                    loss: .nll(NLLLoss()))
             }),
         elementwise("W11", "kl_div", "reduction batchmean, log_target false",
                     "input log_softmax, target softmax of logits uniform in [-4, 4] (rows of 1000)",
                     [4096, 1000], [64, 1000], input: .logSoftmax(-4, 4), target: .softmax(-4, 4),
-                    fast: FastCalls.klDiv(KLDivLoss(reduction: .batchmean)),
-                    reference: { x, y in
-                        _ = try Reference.evaluate(KLDivLoss(reduction: .batchmean), input: x, target: y, gradients: .input)
-                    }),
+                    loss: .klDiv(KLDivLoss(reduction: .batchmean))),
     ]
 
     private static func elementwise(
         _ id: String, _ loss: String, _ options: String, _ data: String, _ shape: [Int], _ quickShape: [Int],
-        input: Fill, target: Fill, fast: RealTargetCalls?,
-        reference: @escaping @Sendable (Tensor<Double>, Tensor<Double>) throws -> Void
+        input: Fill, target: Fill, loss description: AnyLoss
     ) -> WorkloadSpec {
-        let calls = UncheckedSendable(fast)
-        return WorkloadSpec(id: id, loss: loss, options: options, data: data, shape: shape, quickShape: quickShape,
-                            gradientKernel: .triad) { shape, seed in
-            RealTargetWorkload(shape: shape, seed: seed, input: input, target: target, fast: calls.value, reference: reference)
+        WorkloadSpec(id: id, loss: loss, options: options, data: data, shape: shape, quickShape: quickShape,
+                     gradientKernel: .triad) { shape, seed in
+            RealTargetWorkload(shape: shape, seed: seed, input: input, target: target, loss: description)
         }
     }
 
     private static func classIndex(
         _ id: String, _ loss: String, _ options: String, _ data: String, _ shape: [Int], _ quickShape: [Int],
-        input: Fill, ignoredFraction: Double, loss description: CrossEntropyLoss
+        input: Fill, ignoredFraction: Double, loss description: AnyLoss
     ) -> WorkloadSpec {
         WorkloadSpec(id: id, loss: loss, options: options, data: data, shape: shape, quickShape: quickShape,
                      gradientKernel: .copy) { shape, seed in
-            ClassTargetWorkload(shape: shape, seed: seed, input: input, ignoredFraction: ignoredFraction,
-                                fast: FastCalls.crossEntropy(description),
-                                reference: { x, y in _ = try Reference.evaluate(description, input: x, target: y, gradients: .input) })
+            ClassTargetWorkload(shape: shape, seed: seed, input: input, ignoredFraction: ignoredFraction, loss: description)
         }
     }
 }
@@ -105,8 +91,6 @@ struct WorkloadSpec: Sendable {
 protocol Workload: AnyObject {
     /// The input's shape.
     var shape: [Int] { get }
-    /// Whether the fast engine has this loss (else only the reference runs).
-    var isBuilt: Bool { get }
     /// The minimal bytes one call moves: the input and target read once, and with
     /// `gradient` the input gradient written once.
     func bytes(gradient: Bool) -> Int
@@ -170,19 +154,16 @@ final class RealTargetWorkload: Workload {
     let shape: [Int]
     let input: Tensor<Float>
     let target: Tensor<Float>
-    let fast: RealTargetCalls?
-    let reference: (Tensor<Double>, Tensor<Double>) throws -> Void
+    let loss: AnyLoss
     /// The buffers the buffer entry point writes, allocated and touched once.
     let output: UnsafeMutableBufferPointer<Float>
     let gradient: UnsafeMutableBufferPointer<Float>
 
-    init(shape: [Int], seed: UInt64, input: Fill, target: Fill, fast: RealTargetCalls?,
-         reference: @escaping (Tensor<Double>, Tensor<Double>) throws -> Void) {
+    init(shape: [Int], seed: UInt64, input: Fill, target: Fill, loss: AnyLoss) {
         self.shape = shape
         self.input = try! Tensor(shape: shape, scalars: input.values(shape: shape, seed: seed))
         self.target = try! Tensor(shape: shape, scalars: target.values(shape: shape, seed: seed &+ 1))
-        self.fast = fast
-        self.reference = reference
+        self.loss = loss
         output = .allocate(capacity: 1)
         output.initialize(repeating: 0)
         gradient = .allocate(capacity: self.input.count)
@@ -194,22 +175,21 @@ final class RealTargetWorkload: Workload {
         gradient.deallocate()
     }
 
-    var isBuilt: Bool { fast != nil }
-
     func bytes(gradient: Bool) -> Int { 4 * input.count * (gradient ? 3 : 2) }
 
     func runBuffer(gradient wantsGradient: Bool, threads: Int) throws -> Float {
-        guard let fast else { return .nan }
         let outputs = Fast.Outputs(output: output, gradInput: wantsGradient ? gradient : nil)
         try input.withUnsafeBufferPointer { x in
-            try target.withUnsafeBufferPointer { y in try fast.buffer(x, y, shape, outputs, threads) }
+            try target.withUnsafeBufferPointer { y in
+                try Fast.evaluate(loss, input: x, shape: shape, target: .values(y), into: outputs, threads: threads)
+            }
         }
         return output[0]
     }
 
     func runTensor(gradient wantsGradient: Bool, threads: Int) throws -> Float {
-        guard let fast else { return .nan }
-        return try fast.tensor(input, target, wantsGradient ? .input : .none, threads).output.scalars[0]
+        try Fast.evaluate(loss, LossArguments(input: input, target: .values(target)),
+                          gradients: wantsGradient ? .input : .none, threads: threads).output.scalars[0]
     }
 
     func referenceCall(rows: Int) -> () throws -> Void {
@@ -217,8 +197,8 @@ final class RealTargetWorkload: Workload {
         let count = sliceShape.reduce(1, *)
         let x = try! Tensor(shape: sliceShape, scalars: input.scalars[..<count].map(Double.init))
         let y = try! Tensor(shape: sliceShape, scalars: target.scalars[..<count].map(Double.init))
-        let reference = self.reference
-        return { try reference(x, y) }
+        let loss = self.loss
+        return { _ = try Reference.evaluate(loss, LossArguments(input: x, target: .values(y)), gradients: .input) }
     }
 }
 
@@ -227,23 +207,20 @@ final class ClassTargetWorkload: Workload {
     let shape: [Int]
     let input: Tensor<Float>
     let target: Tensor<Int>
-    let fast: ClassTargetCalls?
-    let reference: (Tensor<Double>, Tensor<Int>) throws -> Void
+    let loss: AnyLoss
     let output: UnsafeMutableBufferPointer<Float>
     let gradient: UnsafeMutableBufferPointer<Float>
 
     /// Targets are uniform over the classes; each is replaced by -100 (the default
     /// ignore_index) with probability `ignoredFraction`.
-    init(shape: [Int], seed: UInt64, input: Fill, ignoredFraction: Double, fast: ClassTargetCalls?,
-         reference: @escaping (Tensor<Double>, Tensor<Int>) throws -> Void) {
+    init(shape: [Int], seed: UInt64, input: Fill, ignoredFraction: Double, loss: AnyLoss) {
         self.shape = shape
         self.input = try! Tensor(shape: shape, scalars: input.values(shape: shape, seed: seed))
         let rows = shape[0], classes = shape[1]
         var rng = SeededGenerator(seed: seed &+ 1)
         let indices = (0..<rows).map { _ in rng.uniform() < ignoredFraction ? -100 : rng.int(below: classes) }
         self.target = try! Tensor(shape: [rows], scalars: indices)
-        self.fast = fast
-        self.reference = reference
+        self.loss = loss
         output = .allocate(capacity: 1)
         output.initialize(repeating: 0)
         gradient = .allocate(capacity: self.input.count)
@@ -255,38 +232,32 @@ final class ClassTargetWorkload: Workload {
         gradient.deallocate()
     }
 
-    var isBuilt: Bool { fast != nil }
-
     /// The whole input counts as read: cross_entropy needs every logit; nll needs one per
     /// row, but its rows (10 Floats, 40 bytes) are narrower than a 64-byte cache line, so
     /// every line of the input is loaded all the same. Targets are 8-byte Ints.
     func bytes(gradient: Bool) -> Int { 4 * input.count * (gradient ? 2 : 1) + 8 * target.count }
 
     func runBuffer(gradient wantsGradient: Bool, threads: Int) throws -> Float {
-        guard let fast else { return .nan }
         let outputs = Fast.Outputs(output: output, gradInput: wantsGradient ? gradient : nil)
         try input.withUnsafeBufferPointer { x in
-            try target.withUnsafeBufferPointer { y in try fast.buffer(x, shape, y, target.shape, outputs, threads) }
+            try target.withUnsafeBufferPointer { y in
+                try Fast.evaluate(loss, input: x, shape: shape, target: .classes(y, shape: target.shape),
+                                  into: outputs, threads: threads)
+            }
         }
         return output[0]
     }
 
     func runTensor(gradient wantsGradient: Bool, threads: Int) throws -> Float {
-        guard let fast else { return .nan }
-        return try fast.tensor(input, target, wantsGradient ? .input : .none, threads).output.scalars[0]
+        try Fast.evaluate(loss, LossArguments(input: input, target: .classes(target)),
+                          gradients: wantsGradient ? .input : .none, threads: threads).output.scalars[0]
     }
 
     func referenceCall(rows: Int) -> () throws -> Void {
         let classes = shape[1]
         let x = try! Tensor(shape: [rows, classes], scalars: input.scalars[..<(rows * classes)].map(Double.init))
         let y = try! Tensor(shape: [rows], scalars: Array(target.scalars[..<rows]))
-        let reference = self.reference
-        return { try reference(x, y) }
+        let loss = self.loss
+        return { _ = try Reference.evaluate(loss, LossArguments(input: x, target: .classes(y)), gradients: .input) }
     }
-}
-
-/// Carries a value into a `@Sendable` closure that only ever runs on one thread at a time.
-struct UncheckedSendable<Value>: @unchecked Sendable {
-    let value: Value
-    init(_ value: Value) { self.value = value }
 }

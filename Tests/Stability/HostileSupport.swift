@@ -21,10 +21,12 @@ enum HostileEntry: String, CaseIterable, CustomStringConvertible, Sendable {
     case fastTensor
     /// `Fast.evaluate(_: <Description>, input: UnsafeBufferPointer<Float>, ..., into:, threads:)`.
     case fastBuffer
+    /// `Fast.evaluate(_: AnyLoss, input: UnsafeBufferPointer<Float>, shape:, target:, variance:, upstream:, into:, threads:)`.
+    case fastAnyBuffer
 
     var description: String { rawValue }
     /// True for the Float engine.
-    var isFast: Bool { self == .fastAny || self == .fastTensor || self == .fastBuffer }
+    var isFast: Bool { self != .referenceAny && self != .referenceTyped }
     /// The unit roundoff of the entry's precision.
     var unitRoundoff: Double { isFast ? 0x1p-24 : 0x1p-53 }
 }
@@ -182,8 +184,11 @@ func borrow<S, R>(_ t: Tensor<S>, _ body: (UnsafeBufferPointer<S>) throws(LossEr
 /// `AnyLoss.outputShape`; one value when that shape is itself an error, which the call
 /// must then report). The elementwise buffer entry points take one shape for input and
 /// target: a target of another shape is passed with the input's shape (its buffer length
-/// then differs). nil for a target of the wrong kind.
-func fastBuffer(_ loss: AnyLoss, _ a: LossArguments<Float>, gradients: GradientRequest, threads: Int?) -> Result<LossResult<Float>, LossError>? {
+/// then differs). nil for a target of the wrong kind. With `typeErased`, the call goes
+/// through the `AnyLoss` buffer entry point instead, which checks the target's kind and
+/// the variance itself.
+func fastBuffer(_ loss: AnyLoss, _ a: LossArguments<Float>, gradients: GradientRequest, threads: Int?,
+                typeErased: Bool = false) -> Result<LossResult<Float>, LossError>? {
     typealias Call = (UnsafeBufferPointer<Float>, UnsafeBufferPointer<Float>?, Fast.Outputs) throws(LossError) -> Void
     let shape = a.input.shape, targetShape = a.target.shape
     let realTarget: Tensor<Float>
@@ -206,6 +211,23 @@ func fastBuffer(_ loss: AnyLoss, _ a: LossArguments<Float>, gradients: GradientR
     }
     let call: Call
     switch (loss, classTarget == nil) {
+    case _ where typeErased:
+        call = { (x, u, o) throws(LossError) in
+            func run(_ target: Fast.BufferTarget) throws(LossError) {
+                guard let variance = a.variance else {
+                    return try Fast.evaluate(loss, input: x, shape: shape, target: target, upstream: u, into: o, threads: threads)
+                }
+                try borrow(variance) { (v) throws(LossError) in
+                    try Fast.evaluate(loss, input: x, shape: shape, target: target, variance: (v, variance.shape),
+                                      upstream: u, into: o, threads: threads)
+                }
+            }
+            if let classTarget {
+                try borrow(classTarget) { (y) throws(LossError) in try run(.classes(y, shape: targetShape)) }
+            } else {
+                try borrow(realTarget) { (y) throws(LossError) in try run(.values(y)) }
+            }
+        }
     case (.mse(let l), true): call = elementwise { (x, y, u, o) throws(LossError) in try Fast.evaluate(l, input: x, target: y, shape: shape, upstream: u, into: o, threads: threads) }
     case (.l1(let l), true): call = elementwise { (x, y, u, o) throws(LossError) in try Fast.evaluate(l, input: x, target: y, shape: shape, upstream: u, into: o, threads: threads) }
     case (.huber(let l), true): call = elementwise { (x, y, u, o) throws(LossError) in try Fast.evaluate(l, input: x, target: y, shape: shape, upstream: u, into: o, threads: threads) }
@@ -290,6 +312,8 @@ func run(_ c: HostileCase, on entry: HostileEntry) -> Result<LossResult<Double>,
         return fastTensor(c.loss, c.arguments.map { Float($0) }, gradients: c.gradients, threads: c.threads)?.map(widen)
     case .fastBuffer:
         return fastBuffer(c.loss, c.arguments.map { Float($0) }, gradients: c.gradients, threads: c.threads)?.map(widen)
+    case .fastAnyBuffer:
+        return fastBuffer(c.loss, c.arguments.map { Float($0) }, gradients: c.gradients, threads: c.threads, typeErased: true)?.map(widen)
     }
 }
 

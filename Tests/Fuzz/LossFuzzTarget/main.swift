@@ -19,6 +19,11 @@
 //    reference's (1 - y) x - (1 + (pw - 1) y) log_sigmoid(x) is inf - inf = NaN, as in
 //    PyTorch, the fast kernel's arrangement gives the limit, +-inf), so a reference NaN
 //    may be an infinity in Float. Moderate cases (4.) have no such operands.
+// 3b. The type-erased buffer form (`Fast.evaluate(AnyLoss, input:shape:target:...)`), on
+//    buffers allocated at exactly the lengths the call implies (so AddressSanitizer sees
+//    any access past them): when the tensor form returns, the same bits; when it throws,
+//    the buffer form may throw another kind (a bare buffer has a length, not a shape) or
+//    return, but it must not crash.
 // 4. Moderate cases (every real value a multiple of 1/16 in [-8, 8], probabilities in
 //    [0, 1], variances >= 1/16, weights in [1/16, 4], options from a moderate list):
 //    the same non-finite values at the same positions, and finite values within
@@ -376,6 +381,54 @@ func compare(_ name: String, fast: Tensor<Float>?, reference: Tensor<Double>?, s
     }
 }
 
+/// The fast engine's type-erased buffer form on `c`, with output and gradient buffers
+/// of exactly `outputCount` and the input's count (heap-allocated at those sizes).
+func fastBufferCall(_ c: FuzzCase, outputCount: Int) -> Result<(output: [Float], gradInput: [Float]?, gradTarget: [Float]?), LossError> {
+    let a = c.arguments
+    let wantsInput = c.gradients.contains(.input)
+    var wantsTarget = c.gradients.contains(.target)
+    if case .classes = a.target { wantsTarget = false }
+    var output = [Float](repeating: .nan, count: outputCount)
+    var gradInput = [Float](repeating: .nan, count: wantsInput ? a.input.count : 0)
+    var gradTarget = [Float](repeating: .nan, count: wantsTarget ? a.target.shape.reduce(1, *) : 0)
+    var failure: LossError?
+    let x = a.input.scalars, u = a.upstream?.scalars, v = a.variance?.scalars
+    output.withUnsafeMutableBufferPointer { out in
+        gradInput.withUnsafeMutableBufferPointer { gi in
+            gradTarget.withUnsafeMutableBufferPointer { gt in
+                let outputs = Fast.Outputs(output: out, gradInput: wantsInput ? gi : nil, gradTarget: wantsTarget ? gt : nil)
+                x.withUnsafeBufferPointer { x in
+                    func run(_ target: Fast.BufferTarget, _ u: UnsafeBufferPointer<Float>?, _ v: UnsafeBufferPointer<Float>?) {
+                        do throws(LossError) {
+                            try Fast.evaluate(c.loss, input: x, shape: a.input.shape, target: target,
+                                              variance: v.map { ($0, a.variance!.shape) }, upstream: u, into: outputs)
+                        } catch {
+                            failure = error
+                        }
+                    }
+                    func withTarget(_ u: UnsafeBufferPointer<Float>?, _ v: UnsafeBufferPointer<Float>?) {
+                        switch a.target {
+                        case .values(let t): t.scalars.withUnsafeBufferPointer { run(.values($0), u, v) }
+                        case .classes(let t): t.scalars.withUnsafeBufferPointer { run(.classes($0, shape: t.shape), u, v) }
+                        }
+                    }
+                    func withVariance(_ u: UnsafeBufferPointer<Float>?) {
+                        if let v { v.withUnsafeBufferPointer { withTarget(u, $0) } } else { withTarget(u, nil) }
+                    }
+                    if let u { u.withUnsafeBufferPointer { withVariance($0) } } else { withVariance(nil) }
+                }
+            }
+        }
+    }
+    if let failure { return .failure(failure) }
+    return .success((output, wantsInput ? gradInput : nil, wantsTarget ? gradTarget : nil))
+}
+
+/// Bitwise equality, NaN payloads aside (any NaN equals any NaN).
+func sameBits(_ a: [Float], _ b: [Float]) -> Bool {
+    a.count == b.count && zip(a, b).allSatisfy { $0.bitPattern == $1.bitPattern || ($0.isNaN && $1.isNaN) }
+}
+
 @_cdecl("LLVMFuzzerTestOneInput")
 public func lossFuzzTest(_ data: UnsafePointer<UInt8>, _ size: Int) -> CInt {
     var reader = ByteReader(bytes: UnsafeBufferPointer(start: data, count: size))
@@ -394,6 +447,23 @@ public func lossFuzzTest(_ data: UnsafePointer<UInt8>, _ size: Int) -> CInt {
         fast = .success(try Fast.evaluate(c.loss, c.arguments, gradients: c.gradients))
     } catch {
         fast = .failure(error)
+    }
+    switch fast {
+    case .success(let f):
+        switch fastBufferCall(c, outputCount: f.output.count) {
+        case .failure(let error):
+            fail("the tensor form returns, the buffer form throws \(error)", c)
+        case .success(let b):
+            if !sameBits(b.output, f.output.scalars) || !sameBits(b.gradInput ?? [], f.gradInput?.scalars ?? [])
+                || !sameBits(b.gradTarget ?? [], f.gradTarget?.scalars ?? []) {
+                fail("the buffer form's bits differ from the tensor form's: \(b.output.prefix(4)) vs \(f.output.scalars.prefix(4))", c)
+            }
+        }
+    case .failure:
+        let shape = try? c.loss.outputShape(input: c.arguments.input.shape, target: c.arguments.target.shape,
+                                            classTarget: { if case .classes = c.arguments.target { true } else { false } }(),
+                                            variance: c.arguments.variance?.shape)
+        _ = fastBufferCall(c, outputCount: c.loss.reduction == .none ? (shape ?? [1]).reduce(1, *) : 1)
     }
     switch (reference, fast) {
     case (.failure(let r), .failure(let f)):

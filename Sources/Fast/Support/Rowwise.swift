@@ -333,6 +333,10 @@ struct RowGroup {
         }
         let stride = inner, classes = self.classes
         if stride == 1 {
+            if lanes == 16 {
+                Self.transposeIn(tile, from: source + base, classes: classes)
+                return
+            }
             forEachLane { k, start in
                 let row = source + start
                 for c in 0..<classes { tile[c &* 16 &+ k] = row[c] }
@@ -361,6 +365,10 @@ struct RowGroup {
         }
         let stride = inner, classes = self.classes
         if stride == 1 {
+            if lanes == 16 {
+                Self.transposeOut(tile, to: destination + base, classes: classes)
+                return
+            }
             forEachLane { k, start in
                 let row = destination + start
                 for c in 0..<classes { row[c] = tile[c &* 16 &+ k] }
@@ -376,6 +384,75 @@ struct RowGroup {
                 o &+= 16
             }
         }
+    }
+
+    /// 16 consecutive rows of `classes` Floats at `rows` into the class-major `tile`, in
+    /// 4 x 4 blocks (four rows by four classes: four vector loads, the transpose in
+    /// register shuffles, four vector stores), the last `classes % 4` classes one by one.
+    /// Measured (W9, [2^20, 10], value + gradient, 1 thread, default target): the
+    /// element-by-element copies of `fill` and `drain` took about 18% of the kernel's
+    /// instructions (callgrind).
+    @inline(__always)
+    static func transposeIn(_ tile: UnsafeMutablePointer<Float>, from rows: UnsafePointer<Float>, classes: Int) {
+        let whole = classes & ~3
+        for q in Swift.stride(from: 0, to: 16, by: 4) {
+            let r0 = rows + q &* classes, r1 = r0 + classes, r2 = r1 + classes, r3 = r2 + classes
+            var c = 0
+            while c < whole {
+                let (t0, t1, t2, t3) = transpose4(load4(r0 + c), load4(r1 + c), load4(r2 + c), load4(r3 + c))
+                let o = tile + (c &* 16 &+ q)
+                store4(t0, o); store4(t1, o + 16); store4(t2, o + 32); store4(t3, o + 48)
+                c &+= 4
+            }
+            while c < classes {
+                store4(SIMD4(r0[c], r1[c], r2[c], r3[c]), tile + (c &* 16 &+ q))
+                c &+= 1
+            }
+        }
+    }
+
+    /// The inverse of `transposeIn`: the class-major `tile` back into 16 rows.
+    @inline(__always)
+    static func transposeOut(_ tile: UnsafePointer<Float>, to rows: UnsafeMutablePointer<Float>, classes: Int) {
+        let whole = classes & ~3
+        for q in Swift.stride(from: 0, to: 16, by: 4) {
+            let r0 = rows + q &* classes, r1 = r0 + classes, r2 = r1 + classes, r3 = r2 + classes
+            var c = 0
+            while c < whole {
+                let i = tile + (c &* 16 &+ q)
+                let (t0, t1, t2, t3) = transpose4(load4(i), load4(i + 16), load4(i + 32), load4(i + 48))
+                store4(t0, r0 + c); store4(t1, r1 + c); store4(t2, r2 + c); store4(t3, r3 + c)
+                c &+= 4
+            }
+            while c < classes {
+                let v = load4(tile + (c &* 16 &+ q))
+                r0[c] = v[0]; r1[c] = v[1]; r2[c] = v[2]; r3[c] = v[3]
+                c &+= 1
+            }
+        }
+    }
+
+    @inline(__always)
+    private static func load4(_ p: UnsafePointer<Float>) -> SIMD4<Float> {
+        UnsafeRawPointer(p).loadUnaligned(as: SIMD4<Float>.self)
+    }
+
+    @inline(__always)
+    private static func load4(_ p: UnsafeMutablePointer<Float>) -> SIMD4<Float> {
+        UnsafeRawPointer(p).loadUnaligned(as: SIMD4<Float>.self)
+    }
+
+    @inline(__always)
+    private static func store4(_ v: SIMD4<Float>, _ p: UnsafeMutablePointer<Float>) {
+        UnsafeMutableRawPointer(p).storeBytes(of: v, as: SIMD4<Float>.self)
+    }
+
+    /// The 4 x 4 transpose: column j of the result is lane j of each input.
+    @inline(__always)
+    private static func transpose4(_ a: SIMD4<Float>, _ b: SIMD4<Float>, _ c: SIMD4<Float>, _ d: SIMD4<Float>)
+        -> (SIMD4<Float>, SIMD4<Float>, SIMD4<Float>, SIMD4<Float>) {
+        (SIMD4(a[0], b[0], c[0], d[0]), SIMD4(a[1], b[1], c[1], d[1]),
+         SIMD4(a[2], b[2], c[2], d[2]), SIMD4(a[3], b[3], c[3], d[3]))
     }
 
     /// Calls `body` for each group of up to 16 rows of `rows`, in order.

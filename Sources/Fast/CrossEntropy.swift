@@ -475,13 +475,14 @@ struct SoftmaxIndexKernel: @unchecked Sendable {
     private func laneChunk(_ rows: Range<Int>, gradient: Bool) -> Double {
         let C = layout.classes
         // The tile, then 80 Floats of scratch for the per-lane target data.
-        return withUnsafeTemporaryAllocation(of: Float.self, capacity: C * 16 + 80) { tileBuffer in
-            let tile = tileBuffer.baseAddress!
+        return withUnsafeTemporaryAllocation(of: Int.self, capacity: 16) { offsetBuffer in
+          withUnsafeTemporaryAllocation(of: Float.self, capacity: C * 16 + 80) { tileBuffer in
+            let tile = tileBuffer.baseAddress!, offsets = offsetBuffer.baseAddress!
             var sum = BlockedSum()
             var groups = 0
             RowGroup.forEach(in: rows, layout: layout) { group in
                 group.fill(tile, from: streams.input!)
-                let value = laneGroup(group, tile, scratch: tile + C * 16, gradient: gradient)
+                let value = laneGroup(group, tile, scratch: tile + C * 16, offsets: offsets, gradient: gradient)
                 if gradient { group.drain(tile, to: streams.gradInput!) }
                 if streams.reduced {
                     sum.add(value)
@@ -493,6 +494,7 @@ struct SoftmaxIndexKernel: @unchecked Sendable {
             }
             sum.endBlock()
             return sum.value
+          }
         }
     }
 
@@ -500,7 +502,7 @@ struct SoftmaxIndexKernel: @unchecked Sendable {
     /// padding lanes); with `gradient`, leaves the gradient rows in `tile`.
     @inline(__always)
     private func laneGroup(_ group: RowGroup, _ tile: UnsafeMutablePointer<Float>, scratch: UnsafeMutablePointer<Float>,
-                           gradient: Bool) -> FloatVector {
+                           offsets: UnsafeMutablePointer<Int>, gradient: Bool) -> FloatVector {
         let C = layout.classes
         // Per lane: the target class (-1 for ignored and padding lanes), w[y], x[y] (and
         // later e[y] and the target's gradient entry), written
@@ -510,19 +512,26 @@ struct SoftmaxIndexKernel: @unchecked Sendable {
         VectorIO.store(FloatVector(), scratch, 16)
         VectorIO.store(FloatVector(), scratch, 32)
         VectorIO.store(FloatVector(), scratch, 48)
+        // offsets[k]: the tile offset of lane k's target entry, -1 for an ignored row.
+        let w = weights.pointer
         for k in 0..<group.lanes {
             let y = targets[group.first + k]
-            if y == ignoreIndex { continue }
+            if y == ignoreIndex {
+                offsets[k] = -1
+                continue
+            }
+            let o = y &* 16 &+ k
+            offsets[k] = o
             scratch[k] = Float(y)
-            scratch[16 + k] = weights.at(y)
-            scratch[32 + k] = tile[y &* 16 &+ k]
+            scratch[16 + k] = w?[y] ?? 1
+            scratch[32 + k] = tile[o]
         }
         let yLane = VectorIO.load(scratch, 0), wy = VectorIO.load(scratch, 16), xy = VectorIO.load(scratch, 32)
         let ignored = yLane .< 0
 
         var m = FloatVector(repeating: -.infinity)
         for c in 0..<C { m = SoftmaxLanes.runningMax(m, VectorIO.load(tile, c &* 16)) }
-        let shift = Lanes.select(m .== -.infinity, FloatVector(), else: m)
+        let shift = Lanes.choose(m .== -.infinity, FloatVector(), else: m)
 
         // The exponentials replace the logits in the tile.
         var sum = LaneSums(), a = LaneSums()
@@ -544,10 +553,8 @@ struct SoftmaxIndexKernel: @unchecked Sendable {
         let s0 = sum.value
         var restV = s0 - 1
         // e_y = exp(x_y - shift), read back from the tile (the same bits as computing it).
-        for k in 0..<group.lanes {
-            let y = targets[group.first + k]
-            if y == ignoreIndex { continue }
-            scratch[48 + k] = tile[y &* 16 &+ k]
+        for k in 0..<group.lanes where offsets[k] >= 0 {
+            scratch[48 + k] = tile[offsets[k]]
         }
         let careful = s0 .< carefulRestBelow
         if SoftmaxLanes.any(careful) {
@@ -560,33 +567,33 @@ struct SoftmaxIndexKernel: @unchecked Sendable {
                 while c < end {
                     let e = VectorIO.load(tile, c &* 16)
                     let top = e .>= one
-                    restSum.add(SoftmaxLanes.zeroing(e, where: top))
-                    ties += SoftmaxLanes.ones(top)
+                    restSum.add(SoftmaxLanes.zeroingByChoice(e, where: top))
+                    ties += SoftmaxLanes.onesByChoice(top)
                     c += 1
                 }
                 restSum.endBlock()
             }
-            restV = Lanes.select(careful, (ties - 1) + restSum.value, else: restV)
+            restV = Lanes.choose(careful, (ties - 1) + restSum.value, else: restV)
         }
 
         // The finish, lane-wise in Float.
         let bad = .!((m .> -.infinity) .& (m .< .infinity))
-        restV = Lanes.select(bad, FloatVector(repeating: .nan), else: restV)
+        restV = Lanes.choose(bad, FloatVector(repeating: .nan), else: restV)
         let s = 1 + restV
         let logSum = VectorMath.log1p(restV)
         let dy = xy - shift
         let nll = wy * (logSum - dy)
         let eps = Float(self.smoothing), epsC = eps / Float(C), total = Float(weights.total)
         var value = smoothing ? (1 - eps) * nll + epsC * (total * logSum - a.value) : nll
-        value = SoftmaxLanes.zeroing(value, where: ignored)
+        value = SoftmaxLanes.zeroingByChoice(value, where: ignored)
 
         if gradient {
             let g = scale.lanes(group.first, group.lanes)
             let base = smoothing ? (1 - eps) * wy + epsC * total : wy
             let k = smoothing ? base / s : base * g / s  // g last with smoothing, as above
             let yTop = dy .== 0
-            let ey = Lanes.select(yTop, FloatVector(repeating: 1), else: VectorIO.load(scratch, 48))
-            let others = Lanes.select(yTop, restV, else: s - ey)
+            let ey = Lanes.choose(yTop, FloatVector(repeating: 1), else: VectorIO.load(scratch, 48))
+            let others = Lanes.choose(yTop, restV, else: s - ey)
             let targetEntry = smoothing
                 ? ((1 - eps) * wy * (-others / s) + epsC * (total * (ey / s) - wy)) * g
                 : wy * (-others / s) * g
@@ -601,11 +608,11 @@ struct SoftmaxIndexKernel: @unchecked Sendable {
             }
             VectorIO.store(targetEntry, scratch, 64)
             for k in 0..<group.lanes {
-                let y = targets[group.first + k]
-                if y == ignoreIndex {
+                let o = offsets[k]
+                if o < 0 {
                     for c in 0..<C { tile[c &* 16 &+ k] = 0 }
                 } else {
-                    tile[y &* 16 &+ k] = scratch[64 + k]
+                    tile[o] = scratch[64 + k]
                 }
             }
         }

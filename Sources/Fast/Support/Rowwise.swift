@@ -525,6 +525,20 @@ enum SoftmaxLanes {
         Lanes.select(mask, FloatVector(), else: v)
     }
 
+    /// `ones` through `Lanes.choose` (`replace(with:where:)`): the same lanes; in the
+    /// class-index lane-group kernel it stayed in vector registers where the bit-select
+    /// form did not.
+    @inline(__always)
+    static func onesByChoice(_ mask: SIMDMask<Int32Vector>) -> FloatVector {
+        Lanes.choose(mask, FloatVector(repeating: 1), else: FloatVector())
+    }
+
+    /// `zeroing` through `Lanes.choose`, as `onesByChoice`.
+    @inline(__always)
+    static func zeroingByChoice(_ v: FloatVector, where mask: SIMDMask<Int32Vector>) -> FloatVector {
+        Lanes.choose(mask, FloatVector(), else: v)
+    }
+
     /// Whether any lane of `mask` is set (an OR-fold of the halves).
     @inline(__always)
     static func any(_ mask: SIMDMask<Int32Vector>) -> Bool {

@@ -295,7 +295,8 @@ struct RowGroup {
         self.lanes = lanes
         self.classes = layout.classes
         self.inner = layout.inner
-        let n = first / layout.inner, s = first - n * layout.inner
+        // (No division for inner = 1: one per group of 16 rows was measurable with C = 10.)
+        let n = layout.inner == 1 ? first : first / layout.inner, s = first - n * layout.inner
         base = n * layout.classes * layout.inner + s
         contiguous = layout.inner > 1 && s + lanes <= layout.inner
     }

@@ -24,7 +24,10 @@ extension Fast {
     ///   block) and each block's stored exponentials get their factor
     ///   `exp(M_block - M_final) * w g / s` in the gradient pass, while the row is in cache.
     ///   Each exponential is computed once. Small C (inner = 1, C < `Fast.wideRowClasses`)
-    ///   and k-dimensional inputs put 16 rows side by side in the vector lanes instead.
+    ///   and k-dimensional inputs put 16 rows side by side in the vector lanes instead
+    ///   (copied into a class-major tile in 4 x 4 transposed blocks; the max, exp, sums and
+    ///   the gradient's plain entries run on whole vectors, the target's entry and the
+    ///   ignored rows are written lane by lane afterwards).
     ///   The sum `s = 1 + rest` keeps `rest` (every term but the first maximal one)
     ///   separately, and `log(s)` is `log1p(rest)`, so a row that is one-hot to working
     ///   precision keeps a loss of full relative accuracy; the target's entry

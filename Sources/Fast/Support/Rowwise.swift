@@ -41,7 +41,9 @@ extension Fast {
     /// C = 16: 11.5 / 3.4; 48: 4.3 / 2.5; 64: 3.5-4.0 / 2.4; 96: 2.8 / 2.4; 128: 2.34 / 2.34;
     /// 160: 2.15 / 2.30; 256: 1.85 / 2.28; 512: 1.42 / 2.48. A wide row pays a fixed cost
     /// per row (its finish in Double, the horizontal reductions, the partial tail vector),
-    /// lane groups pay the transposing copies per element; they meet at C = 128.
+    /// lane groups pay the transposing copies per element; they meet at C = 128. (Measured
+    /// before the lane groups' copies became 4 x 4 block transposes, which made them
+    /// ~15% faster at C = 10; the crossover was not measured again.)
     public static let wideRowClasses = 128
 }
 

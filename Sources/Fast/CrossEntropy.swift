@@ -24,7 +24,13 @@ extension Fast {
     ///   block) and each block's stored exponentials get their factor
     ///   `exp(M_block - M_final) * w g / s` in the gradient pass, while the row is in cache.
     ///   Each exponential is computed once. Small C (inner = 1, C < `Fast.wideRowClasses`)
-    ///   and k-dimensional inputs put 16 rows side by side in the vector lanes instead.
+    ///   and k-dimensional inputs put 16 rows side by side in the vector lanes instead
+    ///   (copied into a class-major tile in 4 x 4 transposed blocks; the max, exp, sums and
+    ///   the gradient's plain entries run on whole vectors, the target's entry and the
+    ///   ignored rows are written lane by lane afterwards). Measured on `[2^20, 10]`, value +
+    ///   gradient, buffer API, 1 thread: 42-49 ms on a loaded machine, 21-24% of the copy
+    ///   bandwidth (was 61-78 ms, 13-20%); ~350 instructions per row, a third of them the
+    ///   exponentials (docs/benchmarks.md, "Kernel changes").
     ///   The sum `s = 1 + rest` keeps `rest` (every term but the first maximal one)
     ///   separately, and `log(s)` is `log1p(rest)`, so a row that is one-hot to working
     ///   precision keeps a loss of full relative accuracy; the target's entry
@@ -120,7 +126,12 @@ extension Fast {
     ///   again (one row stays in cache throughout); lane groups of 16 rows for small C and
     ///   k-dimensional inputs, as for class indices.
     /// - Accuracy: as for class indices; measured: loss values within 2 ulp, gradients
-    ///   norm-wise within 5.2 ulp (FastClassTests, `LOSS_REPORT=1`).
+    ///   norm-wise within 5.2 ulp (FastClassTests, `LOSS_REPORT=1`). At the row's unique
+    ///   maximal class the input gradient is `(p - 1) T + sum_{j != top} w_j t_j` with
+    ///   `p - 1 = -rest / s` (`T = sum w t`), as the reference, so a near-certain row keeps
+    ///   relative accuracy where `p T - w t` would cancel to 0: measured within 2.7 u
+    ///   relative for one-hot targets with `1 - p` down to 1e-16 (FastClassTests
+    ///   `oneHotProbabilityGradient`).
     /// - Edge cases: a (smoothed) target of exactly 0 on a `-inf` logit contributes 0 to the
     ///   loss and to the input gradient, even in a row of all `-inf` (whose loss is then 0
     ///   if every target is 0); its target gradient is `+inf` (NaN in an all `-inf` row).
@@ -469,14 +480,15 @@ struct SoftmaxIndexKernel: @unchecked Sendable {
     @inline(__always)
     private func laneChunk(_ rows: Range<Int>, gradient: Bool) -> Double {
         let C = layout.classes
-        // The tile, then 48 Floats of scratch for the per-lane target data.
-        return withUnsafeTemporaryAllocation(of: Float.self, capacity: C * 16 + 48) { tileBuffer in
-            let tile = tileBuffer.baseAddress!
+        // The tile, then 80 Floats of scratch for the per-lane target data.
+        return withUnsafeTemporaryAllocation(of: Int.self, capacity: 16) { offsetBuffer in
+          withUnsafeTemporaryAllocation(of: Float.self, capacity: C * 16 + 80) { tileBuffer in
+            let tile = tileBuffer.baseAddress!, offsets = offsetBuffer.baseAddress!
             var sum = BlockedSum()
             var groups = 0
             RowGroup.forEach(in: rows, layout: layout) { group in
                 group.fill(tile, from: streams.input!)
-                let value = laneGroup(group, tile, scratch: tile + C * 16, gradient: gradient)
+                let value = laneGroup(group, tile, scratch: tile + C * 16, offsets: offsets, gradient: gradient)
                 if gradient { group.drain(tile, to: streams.gradInput!) }
                 if streams.reduced {
                     sum.add(value)
@@ -488,6 +500,7 @@ struct SoftmaxIndexKernel: @unchecked Sendable {
             }
             sum.endBlock()
             return sum.value
+          }
         }
     }
 
@@ -495,27 +508,36 @@ struct SoftmaxIndexKernel: @unchecked Sendable {
     /// padding lanes); with `gradient`, leaves the gradient rows in `tile`.
     @inline(__always)
     private func laneGroup(_ group: RowGroup, _ tile: UnsafeMutablePointer<Float>, scratch: UnsafeMutablePointer<Float>,
-                           gradient: Bool) -> FloatVector {
+                           offsets: UnsafeMutablePointer<Int>, gradient: Bool) -> FloatVector {
         let C = layout.classes
-        // Per lane: the target class (-1 for ignored and padding lanes), w[y], x[y], written
+        // Per lane: the target class (-1 for ignored and padding lanes), w[y], x[y] (and
+        // later e[y] and the target's gradient entry), written
         // as scalars to scratch memory and loaded as vectors (inserting lanes into a
         // vector one by one compiles to a store-and-reload per lane).
         VectorIO.store(FloatVector(repeating: -1), scratch, 0)
         VectorIO.store(FloatVector(), scratch, 16)
         VectorIO.store(FloatVector(), scratch, 32)
+        VectorIO.store(FloatVector(), scratch, 48)
+        // offsets[k]: the tile offset of lane k's target entry, -1 for an ignored row.
+        let w = weights.pointer
         for k in 0..<group.lanes {
             let y = targets[group.first + k]
-            if y == ignoreIndex { continue }
+            if y == ignoreIndex {
+                offsets[k] = -1
+                continue
+            }
+            let o = y &* 16 &+ k
+            offsets[k] = o
             scratch[k] = Float(y)
-            scratch[16 + k] = weights.at(y)
-            scratch[32 + k] = tile[y &* 16 &+ k]
+            scratch[16 + k] = w?[y] ?? 1
+            scratch[32 + k] = tile[o]
         }
         let yLane = VectorIO.load(scratch, 0), wy = VectorIO.load(scratch, 16), xy = VectorIO.load(scratch, 32)
         let ignored = yLane .< 0
 
         var m = FloatVector(repeating: -.infinity)
         for c in 0..<C { m = SoftmaxLanes.runningMax(m, VectorIO.load(tile, c &* 16)) }
-        let shift = Lanes.select(m .== -.infinity, FloatVector(), else: m)
+        let shift = Lanes.choose(m .== -.infinity, FloatVector(), else: m)
 
         // The exponentials replace the logits in the tile.
         var sum = LaneSums(), a = LaneSums()
@@ -536,6 +558,10 @@ struct SoftmaxIndexKernel: @unchecked Sendable {
         }
         let s0 = sum.value
         var restV = s0 - 1
+        // e_y = exp(x_y - shift), read back from the tile (the same bits as computing it).
+        for k in 0..<group.lanes where offsets[k] >= 0 {
+            scratch[48 + k] = tile[offsets[k]]
+        }
         let careful = s0 .< carefulRestBelow
         if SoftmaxLanes.any(careful) {
             let one = FloatVector(repeating: 1)
@@ -547,47 +573,53 @@ struct SoftmaxIndexKernel: @unchecked Sendable {
                 while c < end {
                     let e = VectorIO.load(tile, c &* 16)
                     let top = e .>= one
-                    restSum.add(SoftmaxLanes.zeroing(e, where: top))
-                    ties += SoftmaxLanes.ones(top)
+                    restSum.add(SoftmaxLanes.zeroingByChoice(e, where: top))
+                    ties += SoftmaxLanes.onesByChoice(top)
                     c += 1
                 }
                 restSum.endBlock()
             }
-            restV = Lanes.select(careful, (ties - 1) + restSum.value, else: restV)
+            restV = Lanes.choose(careful, (ties - 1) + restSum.value, else: restV)
         }
 
         // The finish, lane-wise in Float.
         let bad = .!((m .> -.infinity) .& (m .< .infinity))
-        restV = Lanes.select(bad, FloatVector(repeating: .nan), else: restV)
+        restV = Lanes.choose(bad, FloatVector(repeating: .nan), else: restV)
         let s = 1 + restV
         let logSum = VectorMath.log1p(restV)
         let dy = xy - shift
         let nll = wy * (logSum - dy)
         let eps = Float(self.smoothing), epsC = eps / Float(C), total = Float(weights.total)
         var value = smoothing ? (1 - eps) * nll + epsC * (total * logSum - a.value) : nll
-        value = SoftmaxLanes.zeroing(value, where: ignored)
+        value = SoftmaxLanes.zeroingByChoice(value, where: ignored)
 
         if gradient {
             let g = scale.lanes(group.first, group.lanes)
             let base = smoothing ? (1 - eps) * wy + epsC * total : wy
             let k = smoothing ? base / s : base * g / s  // g last with smoothing, as above
             let yTop = dy .== 0
-            let ey = Lanes.select(yTop, FloatVector(repeating: 1), else: VectorMath.exp(dy))
-            let others = Lanes.select(yTop, restV, else: s - ey)
+            let ey = Lanes.choose(yTop, FloatVector(repeating: 1), else: VectorIO.load(scratch, 48))
+            let others = Lanes.choose(yTop, restV, else: s - ey)
             let targetEntry = smoothing
                 ? ((1 - eps) * wy * (-others / s) + epsC * (total * (ey / s) - wy)) * g
                 : wy * (-others / s) * g
-            // Loop-invariant masks as bits (a SIMDMask kept across the loop was rebuilt
-            // lane by lane in every iteration); the target column with replace(with:where:).
-            let keep = unsafeBitCast(ignored, to: UInt32Vector.self) ^ UInt32Vector(repeating: .max)
-            var column = FloatVector()
+            // The plain entries as whole vectors; then, lane by lane, the target's entry and
+            // the zero rows of ignored targets. (A per-class `replace(where: y .== c)` and a
+            // mask of the ignored lanes in this loop compiled to ~60 instructions per
+            // vector, the masks going through general-purpose registers.)
             for c in 0..<C {
                 var gv = VectorIO.load(tile, c &* 16) * k
                 if smoothing { gv = (gv - epsC * weights.at(c)) * g }
-                gv.replace(with: targetEntry, where: yLane .== column)
-                VectorIO.store(unsafeBitCast(unsafeBitCast(gv, to: UInt32Vector.self) & keep, to: FloatVector.self),
-                               tile, c &* 16)
-                column += 1
+                VectorIO.store(gv, tile, c &* 16)
+            }
+            VectorIO.store(targetEntry, scratch, 64)
+            for k in 0..<group.lanes {
+                let o = offsets[k]
+                if o < 0 {
+                    for c in 0..<C { tile[c &* 16 &+ k] = 0 }
+                } else {
+                    tile[o] = scratch[64 + k]
+                }
             }
         }
         return value
@@ -622,6 +654,17 @@ struct SoftmaxProbabilityKernel: @unchecked Sendable {
         }
     }
 
+    /// `p T - a` at a row's unique maximal class, where `p = 1 / s` can be within an ulp
+    /// of 1: `(p - 1) T + sum_{j != top} a_j` with `p - 1 = -rest / s` (`rest = s - 1`,
+    /// summed without the maximal term) and `others` the target mass `sum_{j != top} w_j t_j`
+    /// summed without it, as the reference's `softmaxResidual`. Both terms keep their
+    /// relative accuracy, so the entry does too unless they cancel each other (the
+    /// conditioning of the exact value, not of the method).
+    @inline(__always)
+    static func residualAtTop(rest: Double, sum: Double, mass: Double, others: Double) -> Double {
+        -(rest / sum) * mass + others
+    }
+
     /// The smoothed target `(1 - eps) t + eps / C` (t itself without smoothing).
     @inline(__always)
     private func smoothed(_ t: FloatVector, _ keep: Float, _ spread: Float) -> FloatVector {
@@ -649,7 +692,7 @@ struct SoftmaxProbabilityKernel: @unchecked Sendable {
         let shift = maximum == -.infinity ? 0 : maximum
         let shiftV = FloatVector(repeating: shift)
         let negInf = FloatVector(repeating: -.infinity)
-        var rest = BlockedSum(), mass = BlockedSum(), a = BlockedSum()
+        var rest = BlockedSum(), mass = BlockedSum(), others = BlockedSum(), a = BlockedSum()
         var ties = FloatVector(), present = FloatVector()
         VectorIO.forEachVector(in: 0..<C, { i, lanes in
             let v = VectorIO.load(x, i, lanes: lanes, fill: -.infinity)
@@ -664,9 +707,10 @@ struct SoftmaxProbabilityKernel: @unchecked Sendable {
             let absent = (tt .== 0) .& (v .== negInf)
             present += SoftmaxLanes.zeroing(FloatVector(repeating: 1), where: absent)
             mass.add(wt)
+            others.add(SoftmaxLanes.zeroing(wt, where: top))
             a.add(SoftmaxLanes.zeroing(wt * d, where: absent))
         }, endBlock: {
-            rest.endBlock(); mass.endBlock(); a.endBlock()
+            rest.endBlock(); mass.endBlock(); others.endBlock(); a.endBlock()
         })
         let row = RowSoftmax(maximum: maximum, rest: (Double(ties.sum()) - 1) + rest.value)
         let logSum = row.logSum, tMass = mass.value
@@ -679,6 +723,11 @@ struct SoftmaxProbabilityKernel: @unchecked Sendable {
             let g = scale.at(r)
             // (p_c T - w_c t_c) g, with g last as the reference.
             let k = FloatVector(repeating: Float(tMass / row.sum))
+            // At the unique maximal class, p T - a = (p - 1) T + sum_{j != top} a_j with
+            // p - 1 = -rest / s: no cancellation in a near-certain row (see `residualAtTop`).
+            let single = ties.sum() == 1
+            let topEntry = FloatVector(repeating: Float(Self.residualAtTop(rest: row.rest, sum: row.sum, mass: tMass,
+                                                                           others: others.value)))
             let gv = FloatVector(repeating: g)
             let targetFactor = FloatVector(repeating: -Float(1 - smoothing) * g)
             let logSumV = FloatVector(repeating: Float(logSum))
@@ -692,7 +741,9 @@ struct SoftmaxProbabilityKernel: @unchecked Sendable {
                     let absent = (tt .== 0) .& (v .== negInf)
                     // Zero the absent classes before the factor g, so that a NaN or
                     // infinite g still reaches them (0 * g), as in the reference.
-                    let gi = SoftmaxLanes.zeroing(VectorMath.exp(d) * k - wt, where: absent) * gv
+                    var residual = VectorMath.exp(d) * k - wt
+                    if single { residual.replace(with: topEntry, where: v .== shiftV) }
+                    let gi = SoftmaxLanes.zeroing(residual, where: absent) * gv
                     VectorIO.store(gi, gradInput, i, lanes: lanes)
                 }
                 if let gradTarget {
@@ -743,7 +794,7 @@ struct SoftmaxProbabilityKernel: @unchecked Sendable {
         for c in 0..<C { m = SoftmaxLanes.runningMax(m, VectorIO.load(xTile, c &* 16)) }
         let shift = Lanes.select(m .== -.infinity, FloatVector(), else: m)
 
-        var rest = LaneSums(), mass = LaneSums(), a = LaneSums()
+        var rest = LaneSums(), mass = LaneSums(), others = LaneSums(), a = LaneSums()
         var ties = FloatVector(), present = FloatVector()
         var c = 0
         while c < C {
@@ -760,10 +811,11 @@ struct SoftmaxProbabilityKernel: @unchecked Sendable {
                 let absent = (tt .== 0) .& (v .== negInf)
                 present += SoftmaxLanes.zeroing(FloatVector(repeating: 1), where: absent)
                 mass.add(wt)
+                others.add(SoftmaxLanes.zeroing(wt, where: top))
                 a.add(SoftmaxLanes.zeroing(wt * d, where: absent))
                 c += 1
             }
-            rest.endBlock(); mass.endBlock(); a.endBlock()
+            rest.endBlock(); mass.endBlock(); others.endBlock(); a.endBlock()
         }
         let bad = .!((m .> -.infinity) .& (m .< .infinity))
         let restV = Lanes.select(bad, FloatVector(repeating: .nan), else: (ties - 1) + rest.value)
@@ -778,6 +830,9 @@ struct SoftmaxProbabilityKernel: @unchecked Sendable {
         if wantsInput || wantsTarget {
             let g = scale.lanes(group.first, group.lanes)
             let k = tMass / s
+            // The unique maximal class of a lane: (p - 1) T + sum_{j != top} a_j, p - 1 = -rest / s.
+            let single = ties .== 1
+            let topEntry = -(restV / s) * tMass + others.value
             let targetFactor = -keep * g
             for c in 0..<C {
                 let v = VectorIO.load(xTile, c &* 16)
@@ -790,7 +845,9 @@ struct SoftmaxProbabilityKernel: @unchecked Sendable {
                 if wantsInput {
                     let absent = (tt .== 0) .& (v .== negInf)
                     // Zero the absent classes before g (a NaN g still reaches them).
-                    let gi = SoftmaxLanes.zeroing(VectorMath.exp(d) * k - tt * wc, where: absent) * g
+                    var residual = VectorMath.exp(d) * k - tt * wc
+                    residual.replace(with: topEntry, where: (v .== shift) .& single)
+                    let gi = SoftmaxLanes.zeroing(residual, where: absent) * g
                     VectorIO.store(gi, xTile, c &* 16)
                 }
             }

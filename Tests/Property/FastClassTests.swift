@@ -238,6 +238,65 @@ struct FastClassTests {
         log.report("oneHotRelativeAccuracy")
     }
 
+    @Test("probability targets: the gradient at a near-certain class keeps relative accuracy (narrow and wide rows)")
+    func oneHotProbabilityGradient() throws {
+        var log = FailureLog()
+        // Row: logits 0 at class y, -gap elsewhere; target one-hot at y (optionally with
+        // class weights). Then p_y - 1 = -rest / s with rest = (C - 1) e^-gap ~ 1e-13 (C - 1),
+        // far below an ulp of 1, so p_y * T - w_y t_y computed as written cancels to 0 in
+        // Float. Exact: d/dx_y = (p_y - 1) w_y g, d/dx_c = p_c w_y g (c != y), g = 1 / rows
+        // for mean. Expected: the Double reference (its expm1 form), checked against this
+        // closed form first. C = 10 and 100 take the lane-group kernel, 300 and 5000 the
+        // wide-row kernel.
+        for (C, gap) in [(10, 30.0), (100, 40.0), (300, 30.0), (5000, 40.0)] {
+            for weighted in [false, true] {
+                for reduction in [Reduction.none, .mean] {
+                    let rows = 3
+                    var x = Array(repeating: -gap, count: rows * C)
+                    var t = Array(repeating: 0.0, count: rows * C)
+                    let ys = (0..<rows).map { (C / 3 + 7 * $0) % C }
+                    for r in 0..<rows {
+                        x[r * C + ys[r]] = 0
+                        t[r * C + ys[r]] = 1
+                    }
+                    let weight: Tensor<Double>? = weighted ? Tensor((0..<C).map { 0.5 + Double($0 % 4) * 0.25 }) : nil
+                    let loss = CrossEntropyLoss(reduction: reduction, weight: weight)
+                    let input = try Tensor(shape: [rows, C], scalars: x), target = try Tensor(shape: [rows, C], scalars: t)
+                    let reference = try Reference.evaluate(loss, input: input, target: target, gradients: .input)
+                    let fast = try Fast.evaluate(loss, input: Tensor(shape: [rows, C], scalars: x.map { Float($0) }),
+                                                 target: Tensor(shape: [rows, C], scalars: t.map { Float($0) }), gradients: .input)
+                    let expectedGrad = reference.gradInput!.scalars, actual = fast.gradInput!.scalars
+                    let g = reduction == .mean ? 1.0 / Double(rows) : 1.0
+                    let rest = Double(C - 1) * Foundation.exp(-gap)
+                    for r in 0..<rows {
+                        let y = ys[r], i = r * C + y
+                        let wy = weight?.scalars[y] ?? 1
+                        let closed = -rest / (1 + rest) * wy * g
+                        // The reference (Double, expm1) agrees with the closed form to Double accuracy.
+                        if !(abs(expectedGrad[i] - closed) <= 1e-12 * abs(closed)) {
+                            log.add(["reference d/dx_y \(expectedGrad[i]) vs closed form \(closed) (C = \(C), gap \(gap), weighted \(weighted), \(reduction))"])
+                        }
+                        // Fast: each e^-gap errs by at most 1 ulp (the shift is exact here),
+                        // the rest adds at most 16 Float terms per lane before Double (15 u),
+                        // then -rest / s, * T, * g and the final rounding: 4 more u, and
+                        // weights rounded to Float 2 u: within 32 u relative.
+                        let relative = abs(Double(actual[i]) - expectedGrad[i]) / abs(expectedGrad[i])
+                        if !(relative <= 32 * ClassBound.u) {
+                            log.add(["C = \(C), gap \(gap), weighted \(weighted), \(reduction), row \(r): d/dx_y = \(actual[i]), expected \(expectedGrad[i]) (reference), relative error \(relative) = \(relative / ClassBound.u) u (bound 32 u)"])
+                        }
+                        // The other classes: p_c w_y g = e^-gap / s * w_y g, relative too.
+                        let c = (y + 1) % C, j = r * C + c
+                        let relC = abs(Double(actual[j]) - expectedGrad[j]) / abs(expectedGrad[j])
+                        if !(relC <= 32 * ClassBound.u) {
+                            log.add(["C = \(C), gap \(gap), weighted \(weighted), \(reduction), row \(r): d/dx_\(c) = \(actual[j]), expected \(expectedGrad[j]), relative error \(relC / ClassBound.u) u (bound 32 u)"])
+                        }
+                    }
+                }
+            }
+        }
+        log.report("oneHotProbabilityGradient")
+    }
+
     // MARK: k-dimensional inputs
 
     @Test("k-dimensional inputs [N, C, d...]: contiguous and gathered lane groups, C from 1 to 100")

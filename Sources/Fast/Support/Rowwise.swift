@@ -41,7 +41,9 @@ extension Fast {
     /// C = 16: 11.5 / 3.4; 48: 4.3 / 2.5; 64: 3.5-4.0 / 2.4; 96: 2.8 / 2.4; 128: 2.34 / 2.34;
     /// 160: 2.15 / 2.30; 256: 1.85 / 2.28; 512: 1.42 / 2.48. A wide row pays a fixed cost
     /// per row (its finish in Double, the horizontal reductions, the partial tail vector),
-    /// lane groups pay the transposing copies per element; they meet at C = 128.
+    /// lane groups pay the transposing copies per element; they meet at C = 128. (Measured
+    /// before the lane groups' copies became 4 x 4 block transposes, which made them
+    /// ~15% faster at C = 10; the crossover was not measured again.)
     public static let wideRowClasses = 128
 }
 
@@ -295,7 +297,8 @@ struct RowGroup {
         self.lanes = lanes
         self.classes = layout.classes
         self.inner = layout.inner
-        let n = first / layout.inner, s = first - n * layout.inner
+        // (No division for inner = 1: one per group of 16 rows was measurable with C = 10.)
+        let n = layout.inner == 1 ? first : first / layout.inner, s = first - n * layout.inner
         base = n * layout.classes * layout.inner + s
         contiguous = layout.inner > 1 && s + lanes <= layout.inner
     }
@@ -333,6 +336,10 @@ struct RowGroup {
         }
         let stride = inner, classes = self.classes
         if stride == 1 {
+            if lanes == 16 {
+                Self.transposeIn(tile, from: source + base, classes: classes)
+                return
+            }
             forEachLane { k, start in
                 let row = source + start
                 for c in 0..<classes { tile[c &* 16 &+ k] = row[c] }
@@ -361,6 +368,10 @@ struct RowGroup {
         }
         let stride = inner, classes = self.classes
         if stride == 1 {
+            if lanes == 16 {
+                Self.transposeOut(tile, to: destination + base, classes: classes)
+                return
+            }
             forEachLane { k, start in
                 let row = destination + start
                 for c in 0..<classes { row[c] = tile[c &* 16 &+ k] }
@@ -376,6 +387,75 @@ struct RowGroup {
                 o &+= 16
             }
         }
+    }
+
+    /// 16 consecutive rows of `classes` Floats at `rows` into the class-major `tile`, in
+    /// 4 x 4 blocks (four rows by four classes: four vector loads, the transpose in
+    /// register shuffles, four vector stores), the last `classes % 4` classes one by one.
+    /// Measured (W9, [2^20, 10], value + gradient, 1 thread, default target): the
+    /// element-by-element copies of `fill` and `drain` took about 18% of the kernel's
+    /// instructions (callgrind).
+    @inline(__always)
+    static func transposeIn(_ tile: UnsafeMutablePointer<Float>, from rows: UnsafePointer<Float>, classes: Int) {
+        let whole = classes & ~3
+        for q in Swift.stride(from: 0, to: 16, by: 4) {
+            let r0 = rows + q &* classes, r1 = r0 + classes, r2 = r1 + classes, r3 = r2 + classes
+            var c = 0
+            while c < whole {
+                let (t0, t1, t2, t3) = transpose4(load4(r0 + c), load4(r1 + c), load4(r2 + c), load4(r3 + c))
+                let o = tile + (c &* 16 &+ q)
+                store4(t0, o); store4(t1, o + 16); store4(t2, o + 32); store4(t3, o + 48)
+                c &+= 4
+            }
+            while c < classes {
+                store4(SIMD4(r0[c], r1[c], r2[c], r3[c]), tile + (c &* 16 &+ q))
+                c &+= 1
+            }
+        }
+    }
+
+    /// The inverse of `transposeIn`: the class-major `tile` back into 16 rows.
+    @inline(__always)
+    static func transposeOut(_ tile: UnsafePointer<Float>, to rows: UnsafeMutablePointer<Float>, classes: Int) {
+        let whole = classes & ~3
+        for q in Swift.stride(from: 0, to: 16, by: 4) {
+            let r0 = rows + q &* classes, r1 = r0 + classes, r2 = r1 + classes, r3 = r2 + classes
+            var c = 0
+            while c < whole {
+                let i = tile + (c &* 16 &+ q)
+                let (t0, t1, t2, t3) = transpose4(load4(i), load4(i + 16), load4(i + 32), load4(i + 48))
+                store4(t0, r0 + c); store4(t1, r1 + c); store4(t2, r2 + c); store4(t3, r3 + c)
+                c &+= 4
+            }
+            while c < classes {
+                let v = load4(tile + (c &* 16 &+ q))
+                r0[c] = v[0]; r1[c] = v[1]; r2[c] = v[2]; r3[c] = v[3]
+                c &+= 1
+            }
+        }
+    }
+
+    @inline(__always)
+    private static func load4(_ p: UnsafePointer<Float>) -> SIMD4<Float> {
+        UnsafeRawPointer(p).loadUnaligned(as: SIMD4<Float>.self)
+    }
+
+    @inline(__always)
+    private static func load4(_ p: UnsafeMutablePointer<Float>) -> SIMD4<Float> {
+        UnsafeRawPointer(p).loadUnaligned(as: SIMD4<Float>.self)
+    }
+
+    @inline(__always)
+    private static func store4(_ v: SIMD4<Float>, _ p: UnsafeMutablePointer<Float>) {
+        UnsafeMutableRawPointer(p).storeBytes(of: v, as: SIMD4<Float>.self)
+    }
+
+    /// The 4 x 4 transpose: column j of the result is lane j of each input.
+    @inline(__always)
+    private static func transpose4(_ a: SIMD4<Float>, _ b: SIMD4<Float>, _ c: SIMD4<Float>, _ d: SIMD4<Float>)
+        -> (SIMD4<Float>, SIMD4<Float>, SIMD4<Float>, SIMD4<Float>) {
+        (SIMD4(a[0], b[0], c[0], d[0]), SIMD4(a[1], b[1], c[1], d[1]),
+         SIMD4(a[2], b[2], c[2], d[2]), SIMD4(a[3], b[3], c[3], d[3]))
     }
 
     /// Calls `body` for each group of up to 16 rows of `rows`, in order.
@@ -446,6 +526,20 @@ enum SoftmaxLanes {
     @inline(__always)
     static func zeroing(_ v: FloatVector, where mask: SIMDMask<Int32Vector>) -> FloatVector {
         Lanes.select(mask, FloatVector(), else: v)
+    }
+
+    /// `ones` through `Lanes.choose` (`replace(with:where:)`): the same lanes; in the
+    /// class-index lane-group kernel it stayed in vector registers where the bit-select
+    /// form did not.
+    @inline(__always)
+    static func onesByChoice(_ mask: SIMDMask<Int32Vector>) -> FloatVector {
+        Lanes.choose(mask, FloatVector(repeating: 1), else: FloatVector())
+    }
+
+    /// `zeroing` through `Lanes.choose`, as `onesByChoice`.
+    @inline(__always)
+    static func zeroingByChoice(_ v: FloatVector, where mask: SIMDMask<Int32Vector>) -> FloatVector {
+        Lanes.choose(mask, FloatVector(), else: v)
     }
 
     /// Whether any lane of `mask` is set (an OR-fold of the halves).

@@ -229,9 +229,9 @@ extension Fast {
         let count = input.count
         var failure: LossError?
         var gradInput: [Float]?, gradTarget: [Float]?
-        let output = classArray(count: outputCount, wanted: true) { output in
-            gradInput = classArray(count: count, wanted: gradients.contains(.input)) { gi in
-                gradTarget = classArray(count: count, wanted: targetGradient && gradients.contains(.target)) { gt in
+        let output = FreshArrays.make(count: outputCount, wanted: true) { output in
+            gradInput = FreshArrays.make(count: count, wanted: gradients.contains(.input)) { gi in
+                gradTarget = FreshArrays.make(count: count, wanted: targetGradient && gradients.contains(.target)) { gt in
                     input.withUnsafeBufferPointer { x in
                         target.withUnsafeBufferPointer { y in
                             let outputs = Outputs(output: output!, gradInput: gi, gradTarget: gt)
@@ -252,26 +252,6 @@ extension Fast {
         return LossResult(output: Tensor(unchecked: layout.outputShape, output!),
                           gradInput: gradInput.map { Tensor(unchecked: input.shape, $0) },
                           gradTarget: gradTarget.map { Tensor(unchecked: input.shape, $0) })
-    }
-
-    /// An array of `count` Floats that `fill` initializes completely, or nil (and
-    /// `fill(nil)`) when not wanted.
-    private static func classArray(count: Int, wanted: Bool, _ fill: (UnsafeMutableBufferPointer<Float>?) -> Void) -> [Float]? {
-        guard wanted else {
-            fill(nil)
-            return nil
-        }
-        // An empty array without `unsafeUninitializedCapacity`: with capacity 0 it writes
-        // the count 0 into the runtime's shared empty-array storage, a data race that
-        // ThreadSanitizer reports when empty tensors are evaluated on several threads.
-        guard count > 0 else {
-            fill(UnsafeMutableBufferPointer(start: nil, count: 0))
-            return []
-        }
-        return [Float](unsafeUninitializedCapacity: count) { buffer, initialized in
-            fill(buffer)
-            initialized = count
-        }
     }
 }
 

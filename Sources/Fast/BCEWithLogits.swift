@@ -19,9 +19,12 @@ extension Fast {
     ///
     /// - How it is computed: one `t = exp(-|x|)` and one `L = log1p(t)` per element
     ///   (`log_sigmoid(x) = min(x, 0) - L`, `sigmoid(x) = 1/(1 + t)` or `t/(1 + t)`, bit
-    ///   for bit `VectorMath.sigmoid`). The loss is evaluated in the equivalent form
-    ///   `w [a x + c L]` with `a = 1 - y` for `x >= 0` and `a = -p y` for `x < 0`: for
-    ///   targets in [0, 1] and `p >= 0` both parts are non-negative, so nothing cancels and
+    ///   for bit `VectorMath.sigmoid`). `L` comes from `VectorMath.log1pUnit`, the form of
+    ///   `log1p` for arguments in [0, 1] (exponent 0 or 1, no special-path test): bit for
+    ///   bit `VectorMath.log1p` on every Float in [0, 1] and NaN (checked exhaustively),
+    ///   about 14% fewer instructions per element for this loss. The loss is evaluated
+    ///   in the equivalent form `w [a x + c L]` with `a = 1 - y` for `x >= 0` and
+    ///   `a = -p y` for `x < 0`: for targets in [0, 1] and `p >= 0` both parts are non-negative, so nothing cancels and
     ///   a small loss keeps its relative accuracy (the formula as written loses it for
     ///   negative `x` and small `y`: at `x = -20, y = 0` the loss 2.06e-9 would come out as
     ///   `-20 - fl(-20 - 2.06e-9) = 0` in Float). The weights are multiplied into the
@@ -93,8 +96,8 @@ extension Fast {
     }
 }
 
-/// The pieces both logits kernels share: `L = log1p(t)` with `t = exp(-|x|)`, in
-/// [0, ln 2] (NaN for a NaN logit), and `sigmoid(x)` = `1/(1 + t)` (x >= 0) or `t/(1 + t)`
+/// The pieces both logits kernels share: `L = log1p(t)` with `t = exp(-|x|)` in [0, 1]
+/// (so `VectorMath.log1pUnit`, same bits as `log1p`), `L` in [0, ln 2] (NaN for a NaN logit), and `sigmoid(x)` = `1/(1 + t)` (x >= 0) or `t/(1 + t)`
 /// (x < 0), bit for bit `VectorMath.sigmoid`. (A function, not a struct holding the
 /// `x < 0` mask: a mask kept in a struct was rebuilt lane by lane in general-purpose
 /// registers; the kernels compare again, which costs one cmpps.)
@@ -104,7 +107,8 @@ func logisticParts(_ x: FloatVector) -> (log1pT: FloatVector, sigmoid: FloatVect
     let t = VectorMath.exp(-Lanes.magnitude(x))
     let r = one / (one + t), tr = t * r
     let negative = x .< 0
-    return (VectorMath.log1p(t), Lanes.choose(negative, tr, else: r), Lanes.choose(negative, r, else: tr))
+    // t is in [0, 1] (NaN for a NaN logit): the range-restricted log1p, same bits.
+    return (VectorMath.log1pUnit(t), Lanes.choose(negative, tr, else: r), Lanes.choose(negative, r, else: tr))
 }
 
 /// Without pos_weight: loss `w [a x + L]` with `a = 1 - y` (x >= 0) or `-y` (x < 0)

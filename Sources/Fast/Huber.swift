@@ -78,9 +78,9 @@ struct HuberKernel: ElementwiseKernel {
     func terms(input x: FloatVector, target y: FloatVector, index: Int, lanes: Int) -> ElementTerms {
         let e = x - y
         let a = Lanes.magnitude(e)
-        let value = Lanes.select(a .< delta, 0.5 * (e * e), else: linearDelta * (a - halfDelta))
-        var d = Lanes.select(e .>= delta, delta, else: e)
-        d = Lanes.select(e .<= -delta, -delta, else: d)
+        let value = Lanes.choose(a .< delta, 0.5 * (e * e), else: linearDelta * (a - halfDelta))
+        var d = Lanes.choose(e .>= delta, delta, else: e)
+        d = Lanes.choose(e .<= -delta, -delta, else: d)
         return ElementTerms(value: value, dInput: d, dTarget: -d)
     }
 }

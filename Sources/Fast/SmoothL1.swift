@@ -81,8 +81,8 @@ struct SmoothL1Kernel: ElementwiseKernel {
         let a = Lanes.magnitude(e)
         let inside = a .< beta
         let q = e / beta
-        let value = Lanes.select(inside, (0.5 * e) * q, else: a - halfBeta)
-        let d = Lanes.select(inside, q, else: Lanes.sign(e))
+        let value = Lanes.choose(inside, (0.5 * e) * q, else: a - halfBeta)
+        let d = Lanes.choose(inside, q, else: Lanes.sign(e))
         return ElementTerms(value: value, dInput: d, dTarget: -d)
     }
 }

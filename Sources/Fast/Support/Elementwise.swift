@@ -104,9 +104,9 @@ extension Fast {
         let outputCount = layout.outputShape.reduce(1, *)
         var failure: LossError?
         var gradInput: [Float]?, gradTarget: [Float]?
-        let output = makeArray(count: outputCount, wanted: true) { output in
-            gradInput = makeArray(count: layout.count, wanted: gradients.contains(.input)) { gi in
-                gradTarget = makeArray(count: layout.count, wanted: gradients.contains(.target)) { gt in
+        let output = FreshArrays.make(count: outputCount, wanted: true) { output in
+            gradInput = FreshArrays.make(count: layout.count, wanted: gradients.contains(.input)) { gi in
+                gradTarget = FreshArrays.make(count: layout.count, wanted: gradients.contains(.target)) { gt in
                     input.withUnsafeBufferPointer { x in
                         target.withUnsafeBufferPointer { y in
                             let outputs = Outputs(output: output!, gradInput: gi, gradTarget: gt)
@@ -132,26 +132,6 @@ extension Fast {
     private static func withOptionalBuffer(_ tensor: Tensor<Float>?, _ body: (UnsafeBufferPointer<Float>?) -> Void) {
         guard let tensor else { return body(nil) }
         tensor.withUnsafeBufferPointer { body($0) }
-    }
-
-    /// An array of `count` Floats that `fill` initializes completely, or nil (and
-    /// `fill(nil)`) when not wanted.
-    private static func makeArray(count: Int, wanted: Bool, _ fill: (UnsafeMutableBufferPointer<Float>?) -> Void) -> [Float]? {
-        guard wanted else {
-            fill(nil)
-            return nil
-        }
-        // An empty array without `unsafeUninitializedCapacity`: with capacity 0 it writes
-        // the count 0 into the runtime's shared empty-array storage, a data race that
-        // ThreadSanitizer reports when empty tensors are evaluated on several threads.
-        guard count > 0 else {
-            fill(UnsafeMutableBufferPointer(start: nil, count: 0))
-            return []
-        }
-        return [Float](unsafeUninitializedCapacity: count) { buffer, initialized in
-            fill(buffer)
-            initialized = count
-        }
     }
 }
 

@@ -573,8 +573,8 @@ struct SoftmaxIndexKernel: @unchecked Sendable {
                 while c < end {
                     let e = VectorIO.load(tile, c &* 16)
                     let top = e .>= one
-                    restSum.add(SoftmaxLanes.zeroingByChoice(e, where: top))
-                    ties += SoftmaxLanes.onesByChoice(top)
+                    restSum.add(SoftmaxLanes.zeroing(e, where: top))
+                    ties += SoftmaxLanes.ones(top)
                     c += 1
                 }
                 restSum.endBlock()
@@ -591,7 +591,7 @@ struct SoftmaxIndexKernel: @unchecked Sendable {
         let nll = wy * (logSum - dy)
         let eps = Float(self.smoothing), epsC = eps / Float(C), total = Float(weights.total)
         var value = smoothing ? (1 - eps) * nll + epsC * (total * logSum - a.value) : nll
-        value = SoftmaxLanes.zeroingByChoice(value, where: ignored)
+        value = SoftmaxLanes.zeroing(value, where: ignored)
 
         if gradient {
             let g = scale.lanes(group.first, group.lanes)
@@ -792,7 +792,7 @@ struct SoftmaxProbabilityKernel: @unchecked Sendable {
         let negInf = FloatVector(repeating: -.infinity)
         var m = FloatVector(repeating: -.infinity)
         for c in 0..<C { m = SoftmaxLanes.runningMax(m, VectorIO.load(xTile, c &* 16)) }
-        let shift = Lanes.select(m .== -.infinity, FloatVector(), else: m)
+        let shift = Lanes.choose(m .== -.infinity, FloatVector(), else: m)
 
         var rest = LaneSums(), mass = LaneSums(), others = LaneSums(), a = LaneSums()
         var ties = FloatVector(), present = FloatVector()
@@ -818,13 +818,13 @@ struct SoftmaxProbabilityKernel: @unchecked Sendable {
             rest.endBlock(); mass.endBlock(); others.endBlock(); a.endBlock()
         }
         let bad = .!((m .> -.infinity) .& (m .< .infinity))
-        let restV = Lanes.select(bad, FloatVector(repeating: .nan), else: (ties - 1) + rest.value)
+        let restV = Lanes.choose(bad, FloatVector(repeating: .nan), else: (ties - 1) + rest.value)
         let s = 1 + restV
         let logSum = VectorMath.log1p(restV)
         let tMass = mass.value
         var value = tMass * logSum - a.value
         // A row whose maximum is not finite is NaN, unless every class is absent (0 log 0).
-        value = Lanes.select(bad, Lanes.select(present .== 0, FloatVector(), else: FloatVector(repeating: .nan)), else: value)
+        value = Lanes.choose(bad, Lanes.choose(present .== 0, FloatVector(), else: FloatVector(repeating: .nan)), else: value)
 
         let wantsInput = streams.gradInput != nil, wantsTarget = streams.gradTarget != nil
         if wantsInput || wantsTarget {

@@ -482,7 +482,7 @@ enum SoftmaxLanes {
     /// maximum: the kernels let it propagate through the sum of exponentials instead).
     ///
     /// Written with `replace(with:where:)`: in the max loop over a row this compiled to
-    /// cmpltps + blend, 12x faster than the and/andnot/or form of `Lanes.select` (whose
+    /// cmpltps + blend, 12x faster than the and/andnot/or bit-select form (since removed; whose
     /// mask the optimizer rebuilt lane by lane there) and over 100x faster than
     /// `pointwiseMax` (measured on the default x86-64 target).
     @inline(__always)
@@ -496,29 +496,16 @@ enum SoftmaxLanes {
     @inline(__always)
     static func largest(_ m: FloatVector) -> Float { m.max() }
 
-    /// Ones where `mask` is set, zeros elsewhere.
+    /// Ones where `mask` is set, zeros elsewhere (through `Lanes.choose`, which stays in
+    /// vector registers where the bit-select form did not).
     @inline(__always)
     static func ones(_ mask: SIMDMask<Int32Vector>) -> FloatVector {
-        Lanes.select(mask, FloatVector(repeating: 1), else: FloatVector())
+        Lanes.choose(mask, FloatVector(repeating: 1), else: FloatVector())
     }
 
     /// `v` where `mask` is clear, 0 where it is set.
     @inline(__always)
     static func zeroing(_ v: FloatVector, where mask: SIMDMask<Int32Vector>) -> FloatVector {
-        Lanes.select(mask, FloatVector(), else: v)
-    }
-
-    /// `ones` through `Lanes.choose` (`replace(with:where:)`): the same lanes; in the
-    /// class-index lane-group kernel it stayed in vector registers where the bit-select
-    /// form did not.
-    @inline(__always)
-    static func onesByChoice(_ mask: SIMDMask<Int32Vector>) -> FloatVector {
-        Lanes.choose(mask, FloatVector(repeating: 1), else: FloatVector())
-    }
-
-    /// `zeroing` through `Lanes.choose`, as `onesByChoice`.
-    @inline(__always)
-    static func zeroingByChoice(_ v: FloatVector, where mask: SIMDMask<Int32Vector>) -> FloatVector {
         Lanes.choose(mask, FloatVector(), else: v)
     }
 

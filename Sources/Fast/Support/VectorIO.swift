@@ -48,7 +48,7 @@ enum VectorIO {
     static func keep(_ v: FloatVector, lanes: Int) -> FloatVector {
         if lanes == width { return v }
         let index = Int32Vector(0, 1, 2, 3, 4, 5, 6, 7, 8, 9, 10, 11, 12, 13, 14, 15)
-        return Lanes.select(index .< Int32Vector(repeating: Int32(lanes)), v, else: FloatVector())
+        return Lanes.choose(index .< Int32Vector(repeating: Int32(lanes)), v, else: FloatVector())
     }
 
     /// Calls `body(i, lanes)` for the vectors covering `range`: full vectors
@@ -85,32 +85,17 @@ enum Lanes {
         return unsafeBitCast(bits, to: FloatVector.self)
     }
 
-    /// `mask ? a : b` lane by lane, as bit operations (and, and-not, or) on the mask
-    /// bit-cast to integers.
-    ///
-    /// Slower than `choose` with Swift 6.3.1 on the default x86-64 target (see there):
-    /// the bit cast sends the mask through general-purpose registers. The elementwise
-    /// losses no longer use it (huber, l1 and smooth_l1 moved to `choose`, which took
-    /// their value + gradient loops from 1.95-3.7 to 1.2-1.5 ns per element); the
-    /// cross-entropy kernels and the tail mask of `keep` still do. It looks at no value,
-    /// so NaN passes through from whichever side is chosen.
-    @inline(__always)
-    static func select(_ mask: SIMDMask<Int32Vector>, _ a: FloatVector, else b: FloatVector) -> FloatVector {
-        let m = unsafeBitCast(mask, to: UInt32Vector.self)
-        let bits = (unsafeBitCast(a, to: UInt32Vector.self) & m) | (unsafeBitCast(b, to: UInt32Vector.self) & ~m)
-        return unsafeBitCast(bits, to: FloatVector.self)
-    }
-
     /// `mask ? a : b` lane by lane through the standard library's `replace(with:where:)`,
     /// which LLVM lowers to a whole-vector select: and/andnot/or (a blend with SSE4.1),
     /// or `minps`/`maxps` where that is the same function, NaN included.
     ///
-    /// Measured with Swift 6.3.1 on the default x86-64 target: in the bce and
-    /// bce_with_logits loops, and in a huber loop taken apart on its own, `select` above
-    /// sent each mask through general-purpose registers (cmpps, movq, shr, pinsrw,
+    /// The only lane select of the kernels. Measured with Swift 6.3.1 on the default
+    /// x86-64 target: in the bce and bce_with_logits loops, and in a huber loop taken
+    /// apart on its own, a bit-cast form (`(a & m) | (b & ~m)` on the mask as integers,
+    /// removed since) sent each mask through general-purpose registers (cmpps, movq, shr, pinsrw,
     /// pslld/psrad per lane pair: 24 pinsrw per select of 16 lanes), while this form
     /// stayed in vector registers; the huber loop ran in 1.36 ns per element with it
-    /// against 2.69 with `select` (thread CPU time, 2^22 elements). The losses written
+    /// against 2.69 with the bit-cast form (thread CPU time, 2^22 elements). The losses written
     /// after that measurement (bce, bce_with_logits, kl_div, poisson_nll, gaussian_nll)
     /// use this form, and huber, l1 (`sign`) and smooth_l1 were moved to it: their value +
     /// input gradient loops went from 1.95 / 2.60 / 3.2-3.7 to 1.19 / 1.30 / 1.51 ns per

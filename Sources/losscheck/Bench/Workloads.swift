@@ -155,36 +155,26 @@ final class RealTargetWorkload: Workload {
     let input: Tensor<Float>
     let target: Tensor<Float>
     let loss: AnyLoss
-    /// The buffers the buffer entry point writes, allocated and touched once.
-    let output: UnsafeMutableBufferPointer<Float>
-    let gradient: UnsafeMutableBufferPointer<Float>
+    let buffers: OutputBuffers
 
     init(shape: [Int], seed: UInt64, input: Fill, target: Fill, loss: AnyLoss) {
         self.shape = shape
         self.input = try! Tensor(shape: shape, scalars: input.values(shape: shape, seed: seed))
         self.target = try! Tensor(shape: shape, scalars: target.values(shape: shape, seed: seed &+ 1))
         self.loss = loss
-        output = .allocate(capacity: 1)
-        output.initialize(repeating: 0)
-        gradient = .allocate(capacity: self.input.count)
-        gradient.initialize(repeating: 0)
-    }
-
-    deinit {
-        output.deallocate()
-        gradient.deallocate()
+        buffers = OutputBuffers(gradientCount: self.input.count)
     }
 
     func bytes(gradient: Bool) -> Int { 4 * input.count * (gradient ? 3 : 2) }
 
     func runBuffer(gradient wantsGradient: Bool, threads: Int) throws -> Float {
-        let outputs = Fast.Outputs(output: output, gradInput: wantsGradient ? gradient : nil)
+        let outputs = buffers.outputs(gradient: wantsGradient)
         try input.withUnsafeBufferPointer { x in
             try target.withUnsafeBufferPointer { y in
                 try Fast.evaluate(loss, input: x, shape: shape, target: .values(y), into: outputs, threads: threads)
             }
         }
-        return output[0]
+        return buffers.output[0]
     }
 
     func runTensor(gradient wantsGradient: Bool, threads: Int) throws -> Float {
@@ -208,8 +198,7 @@ final class ClassTargetWorkload: Workload {
     let input: Tensor<Float>
     let target: Tensor<Int>
     let loss: AnyLoss
-    let output: UnsafeMutableBufferPointer<Float>
-    let gradient: UnsafeMutableBufferPointer<Float>
+    let buffers: OutputBuffers
 
     /// Targets are uniform over the classes; each is replaced by -100 (the default
     /// ignore_index) with probability `ignoredFraction`.
@@ -221,15 +210,7 @@ final class ClassTargetWorkload: Workload {
         let indices = (0..<rows).map { _ in rng.uniform() < ignoredFraction ? -100 : rng.int(below: classes) }
         self.target = try! Tensor(shape: [rows], scalars: indices)
         self.loss = loss
-        output = .allocate(capacity: 1)
-        output.initialize(repeating: 0)
-        gradient = .allocate(capacity: self.input.count)
-        gradient.initialize(repeating: 0)
-    }
-
-    deinit {
-        output.deallocate()
-        gradient.deallocate()
+        buffers = OutputBuffers(gradientCount: self.input.count)
     }
 
     /// The whole input counts as read: cross_entropy needs every logit; nll needs one per
@@ -238,14 +219,14 @@ final class ClassTargetWorkload: Workload {
     func bytes(gradient: Bool) -> Int { 4 * input.count * (gradient ? 2 : 1) + 8 * target.count }
 
     func runBuffer(gradient wantsGradient: Bool, threads: Int) throws -> Float {
-        let outputs = Fast.Outputs(output: output, gradInput: wantsGradient ? gradient : nil)
+        let outputs = buffers.outputs(gradient: wantsGradient)
         try input.withUnsafeBufferPointer { x in
             try target.withUnsafeBufferPointer { y in
                 try Fast.evaluate(loss, input: x, shape: shape, target: .classes(y, shape: target.shape),
                                   into: outputs, threads: threads)
             }
         }
-        return output[0]
+        return buffers.output[0]
     }
 
     func runTensor(gradient wantsGradient: Bool, threads: Int) throws -> Float {
@@ -259,5 +240,29 @@ final class ClassTargetWorkload: Workload {
         let y = try! Tensor(shape: [rows], scalars: Array(target.scalars[..<rows]))
         let loss = self.loss
         return { _ = try Reference.evaluate(loss, LossArguments(input: x, target: .classes(y)), gradients: .input) }
+    }
+}
+
+/// The buffers a workload's buffer entry point writes (one output value and an input
+/// gradient), allocated and touched once, outside any timing.
+final class OutputBuffers {
+    let output: UnsafeMutableBufferPointer<Float>
+    let gradient: UnsafeMutableBufferPointer<Float>
+
+    init(gradientCount: Int) {
+        output = .allocate(capacity: 1)
+        output.initialize(repeating: 0)
+        gradient = .allocate(capacity: gradientCount)
+        gradient.initialize(repeating: 0)
+    }
+
+    deinit {
+        output.deallocate()
+        gradient.deallocate()
+    }
+
+    /// The outputs of one call: the value, and the gradient if asked for.
+    func outputs(gradient wantsGradient: Bool) -> Fast.Outputs {
+        Fast.Outputs(output: output, gradInput: wantsGradient ? gradient : nil)
     }
 }

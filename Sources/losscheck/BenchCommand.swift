@@ -202,6 +202,8 @@ struct BenchRunner {
         progress(BuildInfo.headline)
 
         report.bandwidth = measureBandwidth(cacheBytes: report.host.lastLevelCacheBytes, phase: "start")
+        progress("elementary functions alone, in L1")
+        report.elementary = ElementaryFunction.allCases.map { ElementaryTiming.measure($0, warmup: warmup, runs: options.runs) }
         var failed = false
         for spec in WorkloadSpec.all where options.workloads.contains(spec.id) {
             let result = measure(spec)
@@ -235,7 +237,8 @@ struct BenchRunner {
         let workload = spec.make(shape, Self.seed &+ UInt64(spec.id.dropFirst())!)
         var result = WorkloadResult(id: spec.id, loss: spec.loss, options: spec.options, data: spec.data, shape: shape,
                                     bytesValue: workload.bytes(gradient: false),
-                                    bytesValueAndGradient: workload.bytes(gradient: true))
+                                    bytesValueAndGradient: workload.bytes(gradient: true),
+                                    gradientKernel: spec.gradientKernel, elementaryFunctions: spec.elementaryFunctions)
 
         do {
             var values: [String: Float] = [:]
@@ -272,6 +275,8 @@ struct BenchRunner {
             }
         }
 
+        if !result.fast.isEmpty { result.inCache = measureInCache(spec, workload, shape: shape) }
+
         let rows = shape[0], rowElements = shape.dropFirst().reduce(1, *)
         let sliceRows = max(1, min(rows, options.referenceElements / max(1, rowElements)))
         progress("\(spec.id) reference on \(sliceRows) of \(rows) \(shape.count == 1 ? "elements" : "rows")")
@@ -295,5 +300,36 @@ struct BenchRunner {
             result.notes.append("error: the reference engine threw: \(error)")
         }
         return result
+    }
+
+    /// The L2-resident slice for `measureInCache`: streams of at most this many bytes
+    /// (half of a 512 KiB L2, so the slice and the code stay in it).
+    static let inCacheBytes = 256 << 10
+    /// Elements per timed in-cache run (the slice called again and again).
+    static let inCacheElementsPerRun = 1 << 22
+
+    /// The buffer API, value + input gradient, 1 thread, on the leading rows whose streams
+    /// fit in the L2 cache (at least one row), repeated: the kernel's compute time per
+    /// element with the memory traffic taken away.
+    func measureInCache(_ spec: WorkloadSpec, _ workload: any Workload, shape: [Int]) -> InCacheMeasurement? {
+        let rows = shape[0], rowElements = shape.dropFirst().reduce(1, *)
+        let bytes = workload.bytes(gradient: true)
+        let bytesPerRow = max(1, bytes / rows)
+        let sliceRows = max(1, min(rows, Self.inCacheBytes / bytesPerRow))
+        let elements = sliceRows * rowElements
+        let repeats = max(1, Self.inCacheElementsPerRun / elements)
+        progress("\(spec.id) in cache: \(sliceRows) \(shape.count == 1 ? "elements" : "rows") x \(repeats) calls")
+        do {
+            let timing = try Timing.measure(warmup: warmup, runs: options.runs) {
+                for _ in 0..<repeats { _ = try workload.runBufferLeading(rows: sliceRows, gradient: true) }
+            }
+            let full = Double(rows * rowElements)
+            return InCacheMeasurement(
+                shape: [sliceRows] + shape.dropFirst(), elements: elements, sliceBytes: sliceRows * bytesPerRow, repeats: repeats,
+                timing: timing, nanosecondsPerElement: timing.medianSeconds / Double(repeats * elements) * 1e9,
+                bytesPerElement: Double(bytes) / full, bandwidthKernel: spec.gradientKernel, ceilingPercentOfBandwidth: nil)
+        } catch {
+            return nil
+        }
     }
 }

@@ -43,6 +43,8 @@ struct BenchReport: Codable {
     let settings: Settings
     var bandwidth: [BandwidthResult] = []
     var workloads: [WorkloadResult] = []
+    /// The elementary functions alone, in the L1 cache (see `ElementaryTiming`).
+    var elementary: [ElementaryTiming] = []
 
     /// The bandwidth of `kernel` at `threads` that the workloads are compared with: the
     /// higher median of the measurements before and after the workloads (on a shared
@@ -66,6 +68,18 @@ struct BenchReport: Codable {
                         workloads[w].fast[m][keyPath: keyPath].cpuPercentOfBandwidth = 100 * cpuRate / cpuPeer
                     }
                 }
+            }
+            let functions = workloads[w].elementaryFunctions
+            let times = functions.compactMap { f in elementary.first { $0.function == f }?.nanosecondsPerElement }
+            if !functions.isEmpty, times.count == functions.count,
+               let peer = bandwidth(workloads[w].gradientKernel, threads: 1)?.gbPerSecond {
+                let elements = Double(workloads[w].shape.reduce(1, *))
+                let bytesPerElement = Double(workloads[w].bytesValueAndGradient) / elements
+                workloads[w].elementaryCeilingPercentOfBandwidth = 100 * bytesPerElement / times.reduce(0, +) / peer
+            }
+            if let inCache = workloads[w].inCache,
+               let peer = bandwidth(inCache.bandwidthKernel, threads: 1)?.gbPerSecond {
+                workloads[w].inCache?.ceilingPercentOfBandwidth = 100 * inCache.bytesPerElement / inCache.nanosecondsPerElement / peer
             }
         }
     }
@@ -112,6 +126,32 @@ struct ReferenceMeasurement: Codable {
     let scaledSeconds: Double
 }
 
+/// The compute time of a workload without its memory traffic: the buffer API, value +
+/// input gradient, 1 thread, on the leading rows whose streams fit in the L2 cache,
+/// called `repeats` times per timed run. Its time per element is what the kernel costs
+/// when every load hits the cache; the full workload cannot run faster than that, so
+/// `ceilingPercentOfBandwidth` (the % of the bandwidth kernel the full workload would
+/// reach at that speed) tells a compute-bound workload from a memory-bound one.
+struct InCacheMeasurement: Codable {
+    /// The leading rows' shape, and the elements of one call on it.
+    let shape: [Int]
+    let elements: Int
+    /// The bytes of one call on the slice (inputs, gradient): they stay in the L2 cache.
+    let sliceBytes: Int
+    /// Calls per timed run.
+    let repeats: Int
+    /// The timing of one timed run (`repeats` calls).
+    let timing: Timing
+    /// Median time per run / (repeats x elements).
+    let nanosecondsPerElement: Double
+    /// The full workload's minimal bytes (value + gradient) per element.
+    let bytesPerElement: Double
+    /// The bandwidth kernel the full workload is compared with (1 thread).
+    let bandwidthKernel: BandwidthKernel
+    /// `bytesPerElement / nanosecondsPerElement` as a % of that kernel's GB/s at 1 thread.
+    var ceilingPercentOfBandwidth: Double?
+}
+
 /// A speedup of the fast engine (buffer API, value + gradient, median) over the reference.
 struct Speedup: Codable {
     let threads: Int
@@ -128,6 +168,13 @@ struct WorkloadResult: Codable {
     let bytesValueAndGradient: Int
     var fast: [FastMeasurement] = []
     var reference: ReferenceMeasurement?
+    var inCache: InCacheMeasurement?
+    /// The bandwidth kernel value + gradient is compared with.
+    let gradientKernel: BandwidthKernel
+    /// The elementary functions evaluated per element, and the %bw (1 thread) the
+    /// workload would reach if its time were theirs alone (`ElementaryTiming`).
+    let elementaryFunctions: [ElementaryFunction]
+    var elementaryCeilingPercentOfBandwidth: Double?
     var speedups: [Speedup] = []
     /// Anything the reader should know (a failed call, values that disagree).
     var notes: [String] = []
@@ -176,6 +223,12 @@ extension BenchReport {
             lines.append("")
         }
 
+        if !elementary.isEmpty {
+            lines.append("Elementary functions alone (FloatVector, \(elementary[0].elements) arguments in L1 x \(elementary[0].passes) passes, 1 thread), ns per element, median (best):")
+            lines.append("  " + elementary.map { "\($0.function.rawValue) \(Self.fixed($0.nanosecondsPerElement, 3)) (\(Self.fixed($0.timing.minSeconds / Double($0.passes * $0.elements) * 1e9, 3)))" }.joined(separator: ", "))
+            lines.append("")
+        }
+
         lines.append("Workloads: ms = median / min of the timed runs; GB/s = minimal bytes (inputs read once, gradient written once) / median;")
         lines.append("%bw = that GB/s over the bandwidth kernel with the same streams at the same thread count (value: read; value+grad: triad")
         lines.append("for two input streams, copy for one). Reference: Double, value + input gradient, one run, on the leading rows shown, time scaled.")
@@ -201,6 +254,16 @@ extension BenchReport {
                 }
                 lines += Self.align(rows, rightAligned: Set(2...8)).map { "   " + $0 }
             }
+            if let c = w.inCache {
+                lines.append("   in cache (compute only): buffer, value+grad, 1 thread, on \(Shape.describe(c.shape)) (\(Self.fixed(Double(c.sliceBytes) / 1024, 0)) KiB) "
+                             + "x \(c.repeats) calls: \(Self.fixed(c.nanosecondsPerElement, 2)) ns per element, "
+                             + "the full workload at that speed: \(Self.percent(c.ceilingPercentOfBandwidth)) of \(c.bandwidthKernel.rawValue)")
+            }
+            if let ceiling = w.elementaryCeilingPercentOfBandwidth {
+                let names = w.elementaryFunctions.map(\.rawValue).joined(separator: " + ")
+                let ns = w.elementaryFunctions.compactMap { f in elementary.first { $0.function == f }?.nanosecondsPerElement }.reduce(0, +)
+                lines.append("   \(names) alone (per element, in L1): \(Self.fixed(ns, 2)) ns per element: at most \(Self.percent(ceiling)) of \(w.gradientKernel.rawValue) at 1 thread")
+            }
             if let r = w.reference {
                 var line = "   reference: \(Self.fixed(r.scaledSeconds * 1e3, 1)) ms"
                 if r.elements == r.fullElements {
@@ -224,9 +287,11 @@ extension BenchReport {
             lines.append("Summary: fast engine, buffer API, value + gradient (median GB/s and % of the matching bandwidth kernel)")
             let most = settings.threads.last ?? 1
             lines.append("  (by CPU time: 1 thread, bytes over the process's CPU time per call, as a % of the bandwidth kernel measured")
-            lines.append("  the same way: the speed while the bench actually ran, which wall time hides when the machine is shared)")
+            lines.append("  the same way: the speed while the bench actually ran, which wall time hides when the machine is shared;")
+            lines.append("  in-cache ceiling: the %bw the workload would reach if it ran at its in-cache compute speed, memory free;")
+            lines.append("  functions ceiling: the same for the time of its per-element exp/log/log1p alone, the rest of the kernel free)")
             var rows = [["workload", "loss"] + settings.threads.flatMap { ["\(Self.threadsLabel($0)) GB/s", "%bw"] }
-                        + ["by CPU time GB/s", "%bw", "ref/fast at \(most)"]]
+                        + ["by CPU time GB/s", "%bw", "in-cache ceiling", "functions ceiling", "ref/fast at \(most)"]]
             for w in workloads {
                 var row = [w.id, w.loss]
                 for t in settings.threads {
@@ -242,10 +307,12 @@ extension BenchReport {
                 } else {
                     row += ["-", ""]
                 }
+                row.append(Self.percent(w.inCache?.ceilingPercentOfBandwidth))
+                row.append(Self.percent(w.elementaryCeilingPercentOfBandwidth))
                 row.append(w.speedups.last.map { Self.ratio($0.ratio) } ?? "-")
                 rows.append(row)
             }
-            lines += Self.align(rows, rightAligned: Set(2..<(5 + 2 * settings.threads.count))).map { "  " + $0 }
+            lines += Self.align(rows, rightAligned: Set(2..<(7 + 2 * settings.threads.count))).map { "  " + $0 }
         }
         return lines.joined(separator: "\n") + "\n"
     }

@@ -66,6 +66,18 @@ struct WorkloadSpec: Sendable {
                     loss: .klDiv(KLDivLoss(reduction: .batchmean))),
     ]
 
+    /// The elementary functions the kernel evaluates once per element (not per row):
+    /// their times added are a floor for the workload's time per element.
+    var elementaryFunctions: [ElementaryFunction] {
+        switch loss {
+        case "bce_with_logits": [.exp, .log1p]
+        case "bce": [.log, .log1p]
+        case "cross_entropy": [.exp]
+        case "kl_div": [.log]
+        default: []
+        }
+    }
+
     private static func elementwise(
         _ id: String, _ loss: String, _ options: String, _ data: String, _ shape: [Int], _ quickShape: [Int],
         input: Fill, target: Fill, loss description: AnyLoss
@@ -97,6 +109,9 @@ protocol Workload: AnyObject {
     /// One call of the buffer entry point (value only, or value + input gradient);
     /// returns the loss value.
     func runBuffer(gradient: Bool, threads: Int) throws -> Float
+    /// One call of the buffer entry point at 1 thread on the leading `rows` rows only
+    /// (the same buffers, a shorter shape); returns the loss value.
+    func runBufferLeading(rows: Int, gradient: Bool) throws -> Float
     /// One call of the Tensor entry point; returns the loss value.
     func runTensor(gradient: Bool, threads: Int) throws -> Float
     /// Prepares the reference's Double arguments for the leading `rows` rows (outside
@@ -177,6 +192,18 @@ final class RealTargetWorkload: Workload {
         return buffers.output[0]
     }
 
+    func runBufferLeading(rows: Int, gradient wantsGradient: Bool) throws -> Float {
+        let leading = [rows] + shape.dropFirst(), count = leading.reduce(1, *)
+        let outputs = buffers.outputs(gradient: wantsGradient, count: count)
+        try input.withUnsafeBufferPointer { x in
+            try target.withUnsafeBufferPointer { y in
+                try Fast.evaluate(loss, input: UnsafeBufferPointer(rebasing: x[..<count]), shape: leading,
+                                  target: .values(UnsafeBufferPointer(rebasing: y[..<count])), into: outputs, threads: 1)
+            }
+        }
+        return buffers.output[0]
+    }
+
     func runTensor(gradient wantsGradient: Bool, threads: Int) throws -> Float {
         try Fast.evaluate(loss, LossArguments(input: input, target: .values(target)),
                           gradients: wantsGradient ? .input : .none, threads: threads).output.scalars[0]
@@ -229,6 +256,19 @@ final class ClassTargetWorkload: Workload {
         return buffers.output[0]
     }
 
+    func runBufferLeading(rows: Int, gradient wantsGradient: Bool) throws -> Float {
+        let count = rows * shape[1]
+        let outputs = buffers.outputs(gradient: wantsGradient, count: count)
+        try input.withUnsafeBufferPointer { x in
+            try target.withUnsafeBufferPointer { y in
+                try Fast.evaluate(loss, input: UnsafeBufferPointer(rebasing: x[..<count]), shape: [rows, shape[1]],
+                                  target: .classes(UnsafeBufferPointer(rebasing: y[..<rows]), shape: [rows]),
+                                  into: outputs, threads: 1)
+            }
+        }
+        return buffers.output[0]
+    }
+
     func runTensor(gradient wantsGradient: Bool, threads: Int) throws -> Float {
         try Fast.evaluate(loss, LossArguments(input: input, target: .classes(target)),
                           gradients: wantsGradient ? .input : .none, threads: threads).output.scalars[0]
@@ -264,5 +304,10 @@ final class OutputBuffers {
     /// The outputs of one call: the value, and the gradient if asked for.
     func outputs(gradient wantsGradient: Bool) -> Fast.Outputs {
         Fast.Outputs(output: output, gradInput: wantsGradient ? gradient : nil)
+    }
+
+    /// The outputs of a call on the leading `count` elements of the input.
+    func outputs(gradient wantsGradient: Bool, count: Int) -> Fast.Outputs {
+        Fast.Outputs(output: output, gradInput: wantsGradient ? UnsafeMutableBufferPointer(rebasing: gradient[..<count]) : nil)
     }
 }

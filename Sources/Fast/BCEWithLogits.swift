@@ -97,18 +97,28 @@ extension Fast {
 }
 
 /// The pieces both logits kernels share: `L = log1p(t)` with `t = exp(-|x|)` in [0, 1]
-/// (so `VectorMath.log1pUnit`, same bits as `log1p`), `L` in [0, ln 2] (NaN for a NaN logit), and `sigmoid(x)` = `1/(1 + t)` (x >= 0) or `t/(1 + t)`
-/// (x < 0), bit for bit `VectorMath.sigmoid`. (A function, not a struct holding the
-/// `x < 0` mask: a mask kept in a struct was rebuilt lane by lane in general-purpose
-/// registers; the kernels compare again, which costs one cmpps.)
+/// (so `VectorMath.log1pUnit`, same bits as `log1p`), `L` in [0, ln 2] (NaN for a NaN
+/// logit), `sigmoid(x)` = `1/(1 + t)` (x >= 0) or `t/(1 + t)` (x < 0), bit for bit
+/// `VectorMath.sigmoid`, and `step` = 1 for x >= 0, 0 otherwise (and for NaN).
+///
+/// The two sigmoids are `r s` and `r u` with `r = 1/(1 + t)`, `s = max(step, t)` and
+/// `u = max(1 - step, t)`: since `0 <= t <= 1`, `s` is 1 or `t` and `u` is `t` or 1, so the
+/// products are the same bits as `r` and `t r`, and a NaN `t` passes through the
+/// maximum (`Lanes.atLeast`). Two `maxps` and two masks replace two selects.
+/// (A function, not a struct holding the masks: a mask kept in a struct was rebuilt
+/// lane by lane in general-purpose registers.)
 @inline(__always)
-func logisticParts(_ x: FloatVector) -> (log1pT: FloatVector, sigmoid: FloatVector, sigmoidOfNegative: FloatVector) {
-    let one = FloatVector(repeating: 1)
-    let t = VectorMath.exp(-Lanes.magnitude(x))
-    let r = one / (one + t), tr = t * r
-    let negative = x .< 0
+func logisticParts(_ x: FloatVector)
+    -> (log1pT: FloatVector, sigmoid: FloatVector, sigmoidOfNegative: FloatVector, step: FloatVector)
+{
+    let one = FloatVector(repeating: 1), zero = FloatVector()
+    let t = VectorMath.exp(Lanes.negativeMagnitude(x))
+    let r = one / (one + t)
+    let nonNegative = x .>= zero
+    let step = Lanes.choose(nonNegative, one, else: zero)
+    let stepOfNegative = Lanes.choose(nonNegative, zero, else: one)
     // t is in [0, 1] (NaN for a NaN logit): the range-restricted log1p, same bits.
-    return (VectorMath.log1pUnit(t), Lanes.choose(negative, tr, else: r), Lanes.choose(negative, r, else: tr))
+    return (VectorMath.log1pUnit(t), r * Lanes.atLeast(step, t), r * Lanes.atLeast(stepOfNegative, t), step)
 }
 
 /// Without pos_weight: loss `w [a x + L]` with `a = 1 - y` (x >= 0) or `-y` (x < 0)
@@ -121,7 +131,8 @@ struct BCEWithLogitsKernel<Weight: ElementWeight>: ElementwiseKernel {
     func terms(input x: FloatVector, target y: FloatVector, index: Int, lanes: Int) -> ElementTerms {
         let w = weight.load(at: index, lanes: lanes)
         let parts = logisticParts(x)
-        let a = Lanes.choose(x .< 0, -y, else: one - y)
+        // a = 1 - y for x >= 0, 0 - y for x < 0 (and for a NaN x, whose loss is NaN anyway).
+        let a = parts.step - y
         // a == 0 (y == 1 at x >= 0, y == 0 at x < 0): the part is 0 even at x = +-inf,
         // the limit (deviation 4); elsewhere a * 0 is 0 anyway.
         let ax = Lanes.choose(a .== 0, FloatVector(), else: (w * a) * x)

@@ -563,7 +563,7 @@ struct SoftmaxIndexKernel: @unchecked Sendable {
             scratch[48 + k] = tile[offsets[k]]
         }
         let careful = s0 .< carefulRestBelow
-        if SoftmaxLanes.any(careful) {
+        if VectorMath.anyLane(careful) {
             let one = FloatVector(repeating: 1)
             var restSum = LaneSums()
             var ties = FloatVector()

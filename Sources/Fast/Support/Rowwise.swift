@@ -508,14 +508,4 @@ enum SoftmaxLanes {
     static func zeroing(_ v: FloatVector, where mask: SIMDMask<Int32Vector>) -> FloatVector {
         Lanes.choose(mask, FloatVector(), else: v)
     }
-
-    /// Whether any lane of `mask` is set (an OR-fold of the halves).
-    @inline(__always)
-    static func any(_ mask: SIMDMask<Int32Vector>) -> Bool {
-        let lanes = unsafeBitCast(mask, to: UInt32Vector.self)
-        let eight = lanes.lowHalf | lanes.highHalf
-        let four = eight.lowHalf | eight.highHalf
-        let two = four.lowHalf | four.highHalf
-        return (two[0] | two[1]) != 0
-    }
 }

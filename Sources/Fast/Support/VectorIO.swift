@@ -85,6 +85,21 @@ enum Lanes {
         return unsafeBitCast(bits, to: FloatVector.self)
     }
 
+    /// `-|v|` lane by lane (sets the sign bit: one `orps`; NaN stays NaN).
+    @inline(__always)
+    static func negativeMagnitude(_ v: FloatVector) -> FloatVector {
+        let bits = unsafeBitCast(v, to: UInt32Vector.self) | UInt32Vector(repeating: 0x8000_0000)
+        return unsafeBitCast(bits, to: FloatVector.self)
+    }
+
+    /// `max(floor, v)` lane by lane for a `floor` that is never NaN, with a NaN `v`
+    /// passed through: `v < floor ? floor : v`, one `maxps` (which returns its second
+    /// operand when either is NaN).
+    @inline(__always)
+    static func atLeast(_ floor: FloatVector, _ v: FloatVector) -> FloatVector {
+        choose(v .< floor, floor, else: v)
+    }
+
     /// `mask ? a : b` lane by lane through the standard library's `replace(with:where:)`,
     /// which LLVM lowers to a whole-vector select: and/andnot/or (a blend with SSE4.1),
     /// or `minps`/`maxps` where that is the same function, NaN included.

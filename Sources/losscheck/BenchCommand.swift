@@ -327,6 +327,7 @@ struct BenchRunner {
             return InCacheMeasurement(
                 shape: [sliceRows] + shape.dropFirst(), elements: elements, sliceBytes: sliceRows * bytesPerRow, repeats: repeats,
                 timing: timing, nanosecondsPerElement: timing.medianSeconds / Double(repeats * elements) * 1e9,
+                bestNanosecondsPerElement: timing.minSeconds / Double(repeats * elements) * 1e9,
                 bytesPerElement: Double(bytes) / full, bandwidthKernel: spec.gradientKernel, ceilingPercentOfBandwidth: nil)
         } catch {
             return nil

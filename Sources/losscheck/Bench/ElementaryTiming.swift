@@ -32,6 +32,8 @@ struct ElementaryTiming: Codable, Sendable {
     let timing: Timing
     /// Median time per run / (passes x elements).
     let nanosecondsPerElement: Double
+    /// The same for the fastest run: what the ceilings use (see `BenchReport`).
+    let bestNanosecondsPerElement: Double
 
     static let elements = 4096
     static let passes = 1024
@@ -52,7 +54,8 @@ struct ElementaryTiming: Codable, Sendable {
         }
         blackHole(sink)
         return ElementaryTiming(function: function, elements: count, passes: passes, timing: timing,
-                                nanosecondsPerElement: timing.medianSeconds / Double(passes * count) * 1e9)
+                                nanosecondsPerElement: timing.medianSeconds / Double(passes * count) * 1e9,
+                                bestNanosecondsPerElement: timing.minSeconds / Double(passes * count) * 1e9)
     }
 
     /// One pass: the results added into `sum` through two independent accumulators (so

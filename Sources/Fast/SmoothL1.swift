@@ -63,26 +63,51 @@ extension Fast {
 /// reciprocal is no more accurate (beta is rounded to Float either way) and overflows
 /// for `beta < 2^-128`. With `beta == 0` no lane is inside, and the quotient's
 /// `+-inf`/NaN in the discarded lanes never reaches a result.
+///
+/// Except when `beta` is a power of two (the default 1 among them): then `1/beta` is
+/// exact, and `e * (1/beta)` and `e / beta` are both the correctly rounded value of
+/// `e 2^-k`, the same bits for every `e` (subnormal, infinite and NaN included), so the
+/// kernel multiplies (a division costs several times a multiplication on SSE2), and
+/// since such a beta is positive, `sign(e)` outside is `+-1` from e's sign bit (two bit
+/// operations instead of three selects).
 struct SmoothL1Kernel: ElementwiseKernel {
     /// `beta` rounded to Float (+inf if beyond Float's range).
     let beta: FloatVector
     /// `0.5 beta` capped at the largest finite Float, so that an infinite `|e|` gives
     /// `inf` in the linear part rather than `inf - inf`.
     let halfBeta: FloatVector
+    /// `1/beta` when that is exact (`beta` a normal power of two), else unused.
+    let reciprocal: FloatVector
+    /// Whether `reciprocal` replaces the division.
+    let multiplies: Bool
 
     init(beta: Double) {
-        self.beta = FloatVector(repeating: Float(beta))
+        let b = Float(beta)
+        self.beta = FloatVector(repeating: b)
         halfBeta = FloatVector(repeating: Float(min(0.5 * beta, Double(Float.greatestFiniteMagnitude))))
+        // A normal power of two 2^k, k in [-126, 127]: 1/b = 2^-k is a Float (2^-127 subnormal, exact).
+        multiplies = b.isNormal && b > 0 && b.significandBitPattern == 0
+        reciprocal = FloatVector(repeating: multiplies ? 1 / b : 0)
     }
 
     @inline(__always)
     func terms(input x: FloatVector, target y: FloatVector, index: Int, lanes: Int) -> ElementTerms {
         let e = x - y
         let a = Lanes.magnitude(e)
-        let inside = a .< beta
-        let q = e / beta
-        let value = Lanes.choose(inside, (0.5 * e) * q, else: a - halfBeta)
-        let d = Lanes.choose(inside, q, else: Lanes.sign(e))
+        let d: FloatVector, value: FloatVector
+        if multiplies {
+            // beta > 0: outside lanes have e != 0, so sign(e) is +-1 with e's sign bit; a
+            // NaN e fails `a >= beta` and takes the inside formulas, which give NaN.
+            let inside = .!(a .>= beta)
+            let q = e * reciprocal
+            value = Lanes.choose(inside, (0.5 * e) * q, else: a - halfBeta)
+            d = Lanes.choose(inside, q, else: Lanes.unitWithSign(of: e))
+        } else {
+            let inside = a .< beta
+            let q = e / beta
+            value = Lanes.choose(inside, (0.5 * e) * q, else: a - halfBeta)
+            d = Lanes.choose(inside, q, else: Lanes.sign(e))
+        }
         return ElementTerms(value: value, dInput: d, dTarget: -d)
     }
 }

@@ -327,6 +327,34 @@ struct FastRegressionTests {
         }
     }
 
+    @Test("smooth_l1 with a power-of-two beta (multiplied by 1/beta) gives the bits of the formula with the division")
+    func smoothL1PowerOfTwoBeta() throws {
+        // For beta = 2^k, e * 2^-k and e / 2^k are the same correctly rounded number; the
+        // expected values below are PyTorch's formula evaluated in Float with the division:
+        // 0.5 e (e / beta) and e / beta inside |e| < beta, |e| - beta/2 and sign(e) outside.
+        let differences: [Float] = [0, -0.0, 0x1p-149, -0x1p-140, 0x1.8p-127, 1e-20, 0.3, -0.7, 0.999_999_9,
+                                    1, -1, 1.000_000_1, 2.5, -3, 1e20, .greatestFiniteMagnitude, .infinity, -.infinity]
+        for beta: Float in [1, 2, 0.5, 0x1p-126, 0x1p-100, 0x1p100, 0x1p127] {
+            let e = differences + differences.map { $0 * beta }      // values near and at the kink too
+            let x = Tensor<Float>(e), y = Tensor<Float>([Float](repeating: 0, count: e.count))
+            let loss = SmoothL1Loss(reduction: .none, beta: Double(beta))
+            let r = try Fast.evaluate(loss, input: x, target: y, gradients: [.input, .target])
+            let half = min(0.5 * Double(beta), Double(Float.greatestFiniteMagnitude))
+            for (i, d) in e.enumerated() {
+                let inside = abs(d) < beta
+                let value = inside ? (0.5 * d) * (d / beta) : abs(d) - Float(half)
+                let grad = inside ? d / beta : (d > 0 ? 1 : -1)
+                let got = r.output.scalars[i], gotGrad = r.gradInput!.scalars[i], gotTarget = r.gradTarget!.scalars[i]
+                #expect(got.bitPattern == value.bitPattern && gotGrad.bitPattern == grad.bitPattern
+                        && gotTarget.bitPattern == (-grad).bitPattern,
+                        "smooth_l1(beta: \(beta)) at e[\(i)] = \(d): value \(got) vs \(value), gradInput \(gotGrad) vs \(grad), gradTarget \(gotTarget) vs \(-grad)")
+            }
+            let nan = try Fast.evaluate(loss, input: Tensor<Float>([.nan, 1]), target: Tensor<Float>([0, .nan]), gradients: .input)
+            #expect(nan.output.scalars.allSatisfy(\.isNaN) && nan.gradInput!.scalars.allSatisfy(\.isNaN),
+                    "smooth_l1(beta: \(beta)) with NaN: \(nan.output.scalars), \(nan.gradInput!.scalars); expected NaN everywhere")
+        }
+    }
+
     @Test("empty input: mean is NaN, sum is 0, none is empty")
     func emptyInput() throws {
         for c in FastRegressionCase.all {

@@ -123,6 +123,15 @@ enum Lanes {
         return result
     }
 
+    /// `+1` or `-1` with the sign bit of `v` (copysign(1, v)): `sign(v)` for lanes known
+    /// to be nonzero and not NaN. Two bit operations.
+    @inline(__always)
+    static func unitWithSign(of v: FloatVector) -> FloatVector {
+        let bits = (unsafeBitCast(v, to: UInt32Vector.self) & UInt32Vector(repeating: 0x8000_0000))
+            | UInt32Vector(repeating: 0x3f80_0000)
+        return unsafeBitCast(bits, to: FloatVector.self)
+    }
+
     /// `sign(v)`: 1, -1, 0 at +-0, and NaN at NaN (deviation 3 of the contract).
     @inline(__always)
     static func sign(_ v: FloatVector) -> FloatVector {

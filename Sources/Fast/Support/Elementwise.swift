@@ -143,7 +143,9 @@ enum ElementwiseLoop {
         let chunks = Chunks(count: count)
         Parallel.forEachChunk(chunks.chunks, work: count, threads: threads) { k in
             var unused = BlockedSum()
-            if streams.wantsGradient {
+            if streams.gradTarget != nil {
+                chunk(kernel, chunks.range(k), streams, reduced: false, gradients: true, targetGradient: true, scale: 1, sum: &unused)
+            } else if streams.wantsGradient {
                 chunk(kernel, chunks.range(k), streams, reduced: false, gradients: true, scale: 1, sum: &unused)
             } else {
                 chunk(kernel, chunks.range(k), streams, reduced: false, gradients: false, scale: 1, sum: &unused)
@@ -160,7 +162,9 @@ enum ElementwiseLoop {
         let chunks = Chunks(count: count)
         let total = Parallel.sum(chunks.chunks, work: count, threads: threads) { k -> Double in
             var sum = BlockedSum()
-            if streams.wantsGradient {
+            if streams.gradTarget != nil {
+                chunk(kernel, chunks.range(k), streams, reduced: true, gradients: true, targetGradient: true, scale: scale, sum: &sum)
+            } else if streams.wantsGradient {
                 chunk(kernel, chunks.range(k), streams, reduced: true, gradients: true, scale: scale, sum: &sum)
             } else {
                 chunk(kernel, chunks.range(k), streams, reduced: true, gradients: false, scale: scale, sum: &sum)
@@ -170,12 +174,13 @@ enum ElementwiseLoop {
         streams.output![0] = Float(total / Double(denominator))
     }
 
-    /// One chunk. Called with literal `reduced` and `gradients`, so each combination
-    /// compiles to its own loop; `scale` is the reduced case's gradient factor.
+    /// One chunk. Called with literal `reduced`, `gradients` and `targetGradient`, so each
+    /// combination compiles to its own loop (and a loop without the target gradient does
+    /// not compute it); `scale` is the reduced case's gradient factor.
     @inline(__always)
     private static func chunk<K: ElementwiseKernel>(
         _ kernel: K, _ range: Range<Int>, _ s: ElementwiseStreams,
-        reduced: Bool, gradients: Bool, scale: Float, sum: inout BlockedSum
+        reduced: Bool, gradients: Bool, targetGradient: Bool = false, scale: Float, sum: inout BlockedSum
     ) {
         let x = s.input.unsafelyUnwrapped, y = s.target.unsafelyUnwrapped
         let factor = FloatVector(repeating: scale)
@@ -195,7 +200,7 @@ enum ElementwiseLoop {
                     g = factor
                 }
                 if let gradInput = s.gradInput { VectorIO.store(t.dInput * g, gradInput, i, lanes: lanes) }
-                if let gradTarget = s.gradTarget { VectorIO.store(t.dTarget * g, gradTarget, i, lanes: lanes) }
+                if targetGradient { VectorIO.store(t.dTarget * g, s.gradTarget.unsafelyUnwrapped, i, lanes: lanes) }
             }
         }, endBlock: {
             if reduced { sum.endBlock() }

@@ -89,26 +89,14 @@ extension Fast {
         upstream: UnsafeBufferPointer<Float>? = nil, into outputs: Outputs, threads: Int? = nil
     ) throws(LossError) {
         let layout = try loss.validate(input: shape, target: targetShape, classIndices: target)
-        let threads = try checkClassCall(loss: CrossEntropyLoss.name, layout: layout, inputShape: shape,
-                                         reduction: loss.reduction, input: input.count, target: target.count,
-                                         probabilities: false, upstream: upstream?.count, outputs: outputs,
-                                         threads: threads, reads: [.init("input", input), .init("target", target), .init("upstream", upstream)])
-        let streams = ClassStreams(input: input, upstream: upstream, outputs: outputs, reduced: loss.reduction != .none)
-        let weights = ClassWeights(loss.weight, classes: layout.classes)
-        let den = loss.reduction == .mean
-            ? classDenominator(targets: target.baseAddress, rows: layout.rows, ignoreIndex: loss.ignoreIndex,
-                               weights: weights, threads: threads)
-            : 1
-        guard layout.rows > 0, let targets = target.baseAddress else {
-            RowwiseLoop.finish(total: 0, reduction: loss.reduction, denominator: den, streams: streams)
-            return
+        try evaluateClassIndices(loss: CrossEntropyLoss.name, layout: layout, reduction: loss.reduction,
+                                 weight: loss.weight, ignoreIndex: loss.ignoreIndex, input: input, shape: shape,
+                                 target: target, upstream: upstream, outputs: outputs, threads: threads) {
+            streams, targets, weights, scale, threads in
+            SoftmaxIndexKernel(layout: layout, streams: streams, targets: targets, weights: weights,
+                               ignoreIndex: loss.ignoreIndex, smoothing: loss.labelSmoothing, scale: scale)
+                .run(threads: threads)
         }
-        let kernel = SoftmaxIndexKernel(
-            layout: layout, streams: streams, targets: targets, weights: weights, ignoreIndex: loss.ignoreIndex,
-            smoothing: loss.labelSmoothing,
-            scale: RowScale(streams: streams, reduction: loss.reduction, denominator: den))
-        let total = kernel.run(threads: threads)
-        RowwiseLoop.finish(total: total, reduction: loss.reduction, denominator: den, streams: streams)
     }
 
     /// Softmax cross-entropy with class-probability targets, PyTorch's `cross_entropy`

@@ -178,6 +178,38 @@ extension Fast {
         return threads
     }
 
+    /// The buffer entry point of the class-index losses after `loss.validate`: checks the
+    /// call (`checkClassCall`), builds the streams, the class weights and the mean's
+    /// denominator (`classDenominator`), handles an empty batch, calls `run` (the loss's
+    /// kernel over all rows, given the streams, the non-nil targets, the weights, the
+    /// rows' gradient factors and the thread count; it returns the sum of the row losses)
+    /// and writes the reduced output (`RowwiseLoop.finish`).
+    static func evaluateClassIndices(
+        loss: String, layout: ClassLayout, reduction: Reduction, weight: Tensor<Double>?, ignoreIndex: Int,
+        input: UnsafeBufferPointer<Float>, shape: [Int], target: UnsafeBufferPointer<Int>,
+        upstream: UnsafeBufferPointer<Float>?, outputs: Outputs, threads: Int?,
+        run: (_ streams: ClassStreams, _ targets: UnsafePointer<Int>, _ weights: ClassWeights, _ scale: RowScale,
+              _ threads: Int) -> Double
+    ) throws(LossError) {
+        let threads = try checkClassCall(loss: loss, layout: layout, inputShape: shape,
+                                         reduction: reduction, input: input.count, target: target.count,
+                                         probabilities: false, upstream: upstream?.count, outputs: outputs,
+                                         threads: threads, reads: [.init("input", input), .init("target", target), .init("upstream", upstream)])
+        let streams = ClassStreams(input: input, upstream: upstream, outputs: outputs, reduced: reduction != .none)
+        let weights = ClassWeights(weight, classes: layout.classes)
+        let den = reduction == .mean
+            ? classDenominator(targets: target.baseAddress, rows: layout.rows, ignoreIndex: ignoreIndex,
+                               weights: weights, threads: threads)
+            : 1
+        guard layout.rows > 0, let targets = target.baseAddress else {
+            RowwiseLoop.finish(total: 0, reduction: reduction, denominator: den, streams: streams)
+            return
+        }
+        let scale = RowScale(streams: streams, reduction: reduction, denominator: den)
+        let total = run(streams, targets, weights, scale, threads)
+        RowwiseLoop.finish(total: total, reduction: reduction, denominator: den, streams: streams)
+    }
+
     /// The denominator of a class-index `mean`: `sum_{i not ignored} w[y_i]` (the
     /// non-ignored count without weights), in Double, by fixed chunks of rows and the
     /// fixed pairwise tree. 0 when every target is ignored (the mean is then 0/0 = NaN).

@@ -64,28 +64,24 @@ struct ElementaryTiming: Codable, Sendable {
     @inline(never)
     private static func pass(_ function: ElementaryFunction, _ p: UnsafeMutablePointer<Float>, _ count: Int,
                              into sum: FloatVector) -> FloatVector {
+        switch function {
+        case .exp: accumulate(VectorMath.exp, p, count, into: sum)
+        case .log: accumulate(VectorMath.log, p, count, into: sum)
+        case .log1p: accumulate(VectorMath.log1p, p, count, into: sum)
+        }
+    }
+
+    /// `sum + f(p[0..<16]) + f(p[16..<32]) + ...`, `count` a multiple of 32.
+    @inline(__always)
+    private static func accumulate(_ f: (FloatVector) -> FloatVector, _ p: UnsafeMutablePointer<Float>, _ count: Int,
+                                   into sum: FloatVector) -> FloatVector {
         let width = FloatVector.scalarCount
         var even = sum, odd = FloatVector()
         var i = 0
-        switch function {
-        case .exp:
-            while i < count {
-                even += VectorMath.exp(UnsafeRawPointer(p + i).loadUnaligned(as: FloatVector.self))
-                odd += VectorMath.exp(UnsafeRawPointer(p + i + width).loadUnaligned(as: FloatVector.self))
-                i += 2 * width
-            }
-        case .log:
-            while i < count {
-                even += VectorMath.log(UnsafeRawPointer(p + i).loadUnaligned(as: FloatVector.self))
-                odd += VectorMath.log(UnsafeRawPointer(p + i + width).loadUnaligned(as: FloatVector.self))
-                i += 2 * width
-            }
-        case .log1p:
-            while i < count {
-                even += VectorMath.log1p(UnsafeRawPointer(p + i).loadUnaligned(as: FloatVector.self))
-                odd += VectorMath.log1p(UnsafeRawPointer(p + i + width).loadUnaligned(as: FloatVector.self))
-                i += 2 * width
-            }
+        while i < count {
+            even += f(UnsafeRawPointer(p + i).loadUnaligned(as: FloatVector.self))
+            odd += f(UnsafeRawPointer(p + i + width).loadUnaligned(as: FloatVector.self))
+            i += 2 * width
         }
         return even + odd
     }

@@ -26,7 +26,11 @@ enum BenchCommand: Subcommand {
         the memory bandwidth before and after the workloads (read, copy, triad over
         buffers 8x the last-level cache, 1 thread and all cores) and reports each
         workload's effective GB/s (minimal bytes: inputs read once, gradient written
-        once) as a percentage of it.
+        once) as a percentage of it. To tell compute-bound from memory-bound, it also
+        times each workload (buffer API, value + gradient, 1 thread) on leading rows
+        that fit in the L2 cache, called again and again, and the vectorized exp, log
+        and log1p alone in L1, and prints the % of bandwidth each would allow at best
+        (the in-cache and functions ceilings).
 
         Workloads (float32, reduction mean; kl_div batchmean):
         \(list)

@@ -263,36 +263,8 @@ struct HostileBufferTests {
                 }
             }
         }
-        let size = 3 * n
-        let baseline = UnsafeMutableBufferPointer<Float>.allocate(capacity: size * entries.count)
-        let results = UnsafeMutableBufferPointer<Float>.allocate(capacity: size * calls)
-        let errors = UnsafeMutableBufferPointer<LossError?>.allocate(capacity: calls)
-        defer { baseline.deallocate(); results.deallocate(); errors.deallocate() }
-        baseline.initialize(repeating: .nan)
-        results.initialize(repeating: .nan)
-        errors.initialize(repeating: nil)
-        for (k, entry) in entries.enumerated() {
-            let error = evaluate(entry, threads: 1, into: UnsafeMutableBufferPointer(rebasing: baseline[k * size..<(k + 1) * size]))
-            #expect(error == nil, "\(entry): \(String(describing: error))")
-        }
-        let shared = HostileSendableBox((results, errors, entries))
-        DispatchQueue.concurrentPerform(iterations: calls) { i in
-            let (results, errors, entries) = shared.value
-            errors[i] = evaluate(entries[i % entries.count], threads: 3,
-                                 into: UnsafeMutableBufferPointer(rebasing: results[i * size..<(i + 1) * size]))
-        }
-        for i in 0..<calls {
-            let k = i % entries.count
-            #expect(errors[i] == nil, "call \(i) (\(entries[k])): \(String(describing: errors[i]))")
-            let out = entries[k].reduction == .none ? n : 1
-            let used = out + 2 * n
-            // memcmp first (fast in a debug build); the element only for the message.
-            let same = memcmp(results.baseAddress! + i * size, baseline.baseAddress! + k * size, used * MemoryLayout<Float>.stride) == 0
-            let mismatch = same ? nil : (0..<used).first { j in
-                results[i * size + j].bitPattern != baseline[k * size + j].bitPattern
-            }
-            #expect(mismatch == nil, "call \(i) (\(entries[k]), 3 threads, \(calls) calls at once): element \(mismatch ?? -1) differs from the single-threaded bits: \(mismatch.map { results[i * size + $0] } ?? 0) vs \(mismatch.map { baseline[k * size + $0] } ?? 0)")
-        }
+        Self.expectConcurrentBits(entries: entries, calls: calls, size: 3 * n,
+                                  used: { $0.reduction == .none ? 3 * n : 1 + 2 * n }, evaluate: evaluate)
     }
 }
 
@@ -447,30 +419,7 @@ extension HostileBufferTests {
                 }
             }
         }
-        let baseline = UnsafeMutableBufferPointer<Float>.allocate(capacity: size * entries.count)
-        let results = UnsafeMutableBufferPointer<Float>.allocate(capacity: size * calls)
-        let errors = UnsafeMutableBufferPointer<LossError?>.allocate(capacity: calls)
-        defer { baseline.deallocate(); results.deallocate(); errors.deallocate() }
-        baseline.initialize(repeating: 0)
-        results.initialize(repeating: 0)
-        errors.initialize(repeating: nil)
-        for (k, entry) in entries.enumerated() {
-            let error = evaluate(entry, threads: 1, into: UnsafeMutableBufferPointer(rebasing: baseline[k * size..<(k + 1) * size]))
-            #expect(error == nil, "\(entry): \(String(describing: error))")
-        }
-        let shared = HostileSendableBox((results, errors, entries))
-        DispatchQueue.concurrentPerform(iterations: calls) { i in
-            let (results, errors, entries) = shared.value
-            errors[i] = evaluate(entries[i % entries.count], threads: 3,
-                                 into: UnsafeMutableBufferPointer(rebasing: results[i * size..<(i + 1) * size]))
-        }
-        for i in 0..<calls {
-            let k = i % entries.count
-            #expect(errors[i] == nil, "call \(i) (\(entries[k])): \(String(describing: errors[i]))")
-            let same = memcmp(results.baseAddress! + i * size, baseline.baseAddress! + k * size, size * MemoryLayout<Float>.stride) == 0
-            let mismatch = same ? nil : (0..<size).first { j in results[i * size + j].bitPattern != baseline[k * size + j].bitPattern }
-            #expect(mismatch == nil, "call \(i) (\(entries[k]), 3 threads, \(calls) calls at once): element \(mismatch ?? -1) differs from the single-threaded bits")
-        }
+        Self.expectConcurrentBits(entries: entries, calls: calls, size: size, used: { _ in size }, evaluate: evaluate)
     }
 
     @Test("concurrent calls on empty tensors: no write to shared storage")
@@ -520,4 +469,44 @@ extension HostileBufferTests {
 struct HostileSendableBox<Value>: @unchecked Sendable {
     let value: Value
     init(_ value: Value) { self.value = value }
+}
+
+extension HostileBufferTests {
+    /// Runs `calls` calls at once, call i evaluating `entries[i % entries.count]` on 3
+    /// threads into its own `size` Floats (NaN-filled), and expects each to return no
+    /// error and the bits of the same entry evaluated alone on 1 thread, over the first
+    /// `used(entry)` Floats (the outputs the entry writes).
+    static func expectConcurrentBits<Entry: CustomStringConvertible & Sendable>(
+        entries: [Entry], calls: Int, size: Int, used: (Entry) -> Int,
+        evaluate: @escaping @Sendable (Entry, _ threads: Int, _ into: UnsafeMutableBufferPointer<Float>) -> LossError?
+    ) {
+        let baseline = UnsafeMutableBufferPointer<Float>.allocate(capacity: size * entries.count)
+        let results = UnsafeMutableBufferPointer<Float>.allocate(capacity: size * calls)
+        let errors = UnsafeMutableBufferPointer<LossError?>.allocate(capacity: calls)
+        defer { baseline.deallocate(); results.deallocate(); errors.deallocate() }
+        baseline.initialize(repeating: .nan)
+        results.initialize(repeating: .nan)
+        errors.initialize(repeating: nil)
+        for (k, entry) in entries.enumerated() {
+            let error = evaluate(entry, 1, UnsafeMutableBufferPointer(rebasing: baseline[k * size..<(k + 1) * size]))
+            #expect(error == nil, "\(entry): \(String(describing: error))")
+        }
+        let shared = HostileSendableBox((results, errors, entries))
+        DispatchQueue.concurrentPerform(iterations: calls) { i in
+            let (results, errors, entries) = shared.value
+            errors[i] = evaluate(entries[i % entries.count], 3,
+                                 UnsafeMutableBufferPointer(rebasing: results[i * size..<(i + 1) * size]))
+        }
+        for i in 0..<calls {
+            let k = i % entries.count
+            #expect(errors[i] == nil, "call \(i) (\(entries[k])): \(String(describing: errors[i]))")
+            let count = used(entries[k])
+            // memcmp first (fast in a debug build); the element only for the message.
+            let same = memcmp(results.baseAddress! + i * size, baseline.baseAddress! + k * size, count * MemoryLayout<Float>.stride) == 0
+            let mismatch = same ? nil : (0..<count).first { j in
+                results[i * size + j].bitPattern != baseline[k * size + j].bitPattern
+            }
+            #expect(mismatch == nil, "call \(i) (\(entries[k]), 3 threads, \(calls) calls at once): element \(mismatch ?? -1) differs from the single-threaded bits: \(mismatch.map { results[i * size + $0] } ?? 0) vs \(mismatch.map { baseline[k * size + $0] } ?? 0)")
+        }
+    }
 }

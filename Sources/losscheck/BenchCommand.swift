@@ -254,7 +254,7 @@ struct BenchRunner {
                         for gradient in [false, true] {
                             var value: Float = .nan
                             let timing = try Timing.measure(warmup: warmup, runs: options.runs) {
-                                value = api == "buffer" ? try workload.runBuffer(gradient: gradient, threads: threads)
+                                value = api == "buffer" ? try workload.runBuffer(rows: shape[0], gradient: gradient, threads: threads)
                                                         : try workload.runTensor(gradient: gradient, threads: threads)
                             }
                             values["\(api), \(BenchReport.threadsLabel(threads)), \(gradient ? "value+grad" : "value")"] = value
@@ -279,7 +279,13 @@ struct BenchRunner {
             }
         }
 
-        if !result.fast.isEmpty { result.inCache = measureInCache(spec, workload, shape: shape) }
+        if !result.fast.isEmpty {
+            do {
+                result.inCache = try measureInCache(spec, workload, shape: shape)
+            } catch {
+                result.notes.append("error: the fast engine threw on the in-cache slice: \(error)")
+            }
+        }
 
         let rows = shape[0], rowElements = shape.dropFirst().reduce(1, *)
         let sliceRows = max(1, min(rows, options.referenceElements / max(1, rowElements)))
@@ -315,7 +321,7 @@ struct BenchRunner {
     /// The buffer API, value + input gradient, 1 thread, on the leading rows whose streams
     /// fit in the L2 cache (at least one row), repeated: the kernel's compute time per
     /// element with the memory traffic taken away.
-    func measureInCache(_ spec: WorkloadSpec, _ workload: any Workload, shape: [Int]) -> InCacheMeasurement? {
+    func measureInCache(_ spec: WorkloadSpec, _ workload: any Workload, shape: [Int]) throws -> InCacheMeasurement {
         let rows = shape[0], rowElements = shape.dropFirst().reduce(1, *)
         let bytes = workload.bytes(gradient: true)
         let bytesPerRow = max(1, bytes / rows)
@@ -323,18 +329,14 @@ struct BenchRunner {
         let elements = sliceRows * rowElements
         let repeats = max(1, Self.inCacheElementsPerRun / elements)
         progress("\(spec.id) in cache: \(sliceRows) \(shape.count == 1 ? "elements" : "rows") x \(repeats) calls")
-        do {
-            let timing = try Timing.measure(warmup: warmup, runs: options.runs) {
-                for _ in 0..<repeats { _ = try workload.runBufferLeading(rows: sliceRows, gradient: true) }
-            }
-            let full = Double(rows * rowElements)
-            return InCacheMeasurement(
-                shape: [sliceRows] + shape.dropFirst(), elements: elements, sliceBytes: sliceRows * bytesPerRow, repeats: repeats,
-                timing: timing, nanosecondsPerElement: timing.medianSeconds / Double(repeats * elements) * 1e9,
-                bestNanosecondsPerElement: timing.minSeconds / Double(repeats * elements) * 1e9,
-                bytesPerElement: Double(bytes) / full, bandwidthKernel: spec.gradientKernel, ceilingPercentOfBandwidth: nil)
-        } catch {
-            return nil
+        let timing = try Timing.measure(warmup: warmup, runs: options.runs) {
+            for _ in 0..<repeats { _ = try workload.runBuffer(rows: sliceRows, gradient: true, threads: 1) }
         }
+        let full = Double(rows * rowElements)
+        return InCacheMeasurement(
+            shape: [sliceRows] + shape.dropFirst(), elements: elements, sliceBytes: sliceRows * bytesPerRow, repeats: repeats,
+            timing: timing, nanosecondsPerElement: timing.medianSeconds / Double(repeats * elements) * 1e9,
+            bestNanosecondsPerElement: timing.minSeconds / Double(repeats * elements) * 1e9,
+            bytesPerElement: Double(bytes) / full, ceilingPercentOfBandwidth: nil)
     }
 }

@@ -83,7 +83,7 @@ struct BenchReport: Codable {
                 workloads[w].elementaryCeilingPercentOfBandwidth = 100 * bytesPerElement / times.reduce(0, +) / peer
             }
             if let inCache = workloads[w].inCache,
-               let peer = bandwidth(inCache.bandwidthKernel, threads: 1)?.gbPerSecond {
+               let peer = bandwidth(workloads[w].gradientKernel, threads: 1)?.gbPerSecond {
                 workloads[w].inCache?.ceilingPercentOfBandwidth = 100 * inCache.bytesPerElement / inCache.bestNanosecondsPerElement / peer
             }
         }
@@ -153,9 +153,8 @@ struct InCacheMeasurement: Codable {
     let bestNanosecondsPerElement: Double
     /// The full workload's minimal bytes (value + gradient) per element.
     let bytesPerElement: Double
-    /// The bandwidth kernel the full workload is compared with (1 thread).
-    let bandwidthKernel: BandwidthKernel
-    /// `bytesPerElement / bestNanosecondsPerElement` as a % of that kernel's GB/s at 1 thread.
+    /// `bytesPerElement / bestNanosecondsPerElement` as a % of the workload's gradient
+    /// bandwidth kernel's GB/s at 1 thread.
     var ceilingPercentOfBandwidth: Double?
 }
 
@@ -264,7 +263,7 @@ extension BenchReport {
             if let c = w.inCache {
                 lines.append("   in cache (compute only): buffer, value+grad, 1 thread, on \(Shape.describe(c.shape)) (\(Self.fixed(Double(c.sliceBytes) / 1024, 0)) KiB) "
                              + "x \(c.repeats) calls: \(Self.fixed(c.nanosecondsPerElement, 2)) (best \(Self.fixed(c.bestNanosecondsPerElement, 2))) ns per element; "
-                             + "the full workload at the best speed: \(Self.percent(c.ceilingPercentOfBandwidth)) of \(c.bandwidthKernel.rawValue)")
+                             + "the full workload at the best speed: \(Self.percent(c.ceilingPercentOfBandwidth)) of \(w.gradientKernel.rawValue)")
             }
             if let ceiling = w.elementaryCeilingPercentOfBandwidth {
                 let names = w.elementaryFunctions.map(\.rawValue).joined(separator: " + ")

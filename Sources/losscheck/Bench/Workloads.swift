@@ -106,12 +106,10 @@ protocol Workload: AnyObject {
     /// The minimal bytes one call moves: the input and target read once, and with
     /// `gradient` the input gradient written once.
     func bytes(gradient: Bool) -> Int
-    /// One call of the buffer entry point (value only, or value + input gradient);
-    /// returns the loss value.
-    func runBuffer(gradient: Bool, threads: Int) throws -> Float
-    /// One call of the buffer entry point at 1 thread on the leading `rows` rows only
-    /// (the same buffers, a shorter shape); returns the loss value.
-    func runBufferLeading(rows: Int, gradient: Bool) throws -> Float
+    /// One call of the buffer entry point (value only, or value + input gradient) on the
+    /// leading `rows` rows (all of them: `shape[0]`) of the same buffers; returns the loss
+    /// value.
+    func runBuffer(rows: Int, gradient: Bool, threads: Int) throws -> Float
     /// One call of the Tensor entry point; returns the loss value.
     func runTensor(gradient: Bool, threads: Int) throws -> Float
     /// Prepares the reference's Double arguments for the leading `rows` rows (outside
@@ -182,23 +180,13 @@ final class RealTargetWorkload: Workload {
 
     func bytes(gradient: Bool) -> Int { 4 * input.count * (gradient ? 3 : 2) }
 
-    func runBuffer(gradient wantsGradient: Bool, threads: Int) throws -> Float {
-        let outputs = buffers.outputs(gradient: wantsGradient)
-        try input.withUnsafeBufferPointer { x in
-            try target.withUnsafeBufferPointer { y in
-                try Fast.evaluate(loss, input: x, shape: shape, target: .values(y), into: outputs, threads: threads)
-            }
-        }
-        return buffers.output[0]
-    }
-
-    func runBufferLeading(rows: Int, gradient wantsGradient: Bool) throws -> Float {
+    func runBuffer(rows: Int, gradient wantsGradient: Bool, threads: Int) throws -> Float {
         let leading = [rows] + shape.dropFirst(), count = leading.reduce(1, *)
         let outputs = buffers.outputs(gradient: wantsGradient, count: count)
         try input.withUnsafeBufferPointer { x in
             try target.withUnsafeBufferPointer { y in
                 try Fast.evaluate(loss, input: UnsafeBufferPointer(rebasing: x[..<count]), shape: leading,
-                                  target: .values(UnsafeBufferPointer(rebasing: y[..<count])), into: outputs, threads: 1)
+                                  target: .values(UnsafeBufferPointer(rebasing: y[..<count])), into: outputs, threads: threads)
             }
         }
         return buffers.output[0]
@@ -245,25 +233,14 @@ final class ClassTargetWorkload: Workload {
     /// every line of the input is loaded all the same. Targets are 8-byte Ints.
     func bytes(gradient: Bool) -> Int { 4 * input.count * (gradient ? 2 : 1) + 8 * target.count }
 
-    func runBuffer(gradient wantsGradient: Bool, threads: Int) throws -> Float {
-        let outputs = buffers.outputs(gradient: wantsGradient)
-        try input.withUnsafeBufferPointer { x in
-            try target.withUnsafeBufferPointer { y in
-                try Fast.evaluate(loss, input: x, shape: shape, target: .classes(y, shape: target.shape),
-                                  into: outputs, threads: threads)
-            }
-        }
-        return buffers.output[0]
-    }
-
-    func runBufferLeading(rows: Int, gradient wantsGradient: Bool) throws -> Float {
+    func runBuffer(rows: Int, gradient wantsGradient: Bool, threads: Int) throws -> Float {
         let count = rows * shape[1]
         let outputs = buffers.outputs(gradient: wantsGradient, count: count)
         try input.withUnsafeBufferPointer { x in
             try target.withUnsafeBufferPointer { y in
                 try Fast.evaluate(loss, input: UnsafeBufferPointer(rebasing: x[..<count]), shape: [rows, shape[1]],
                                   target: .classes(UnsafeBufferPointer(rebasing: y[..<rows]), shape: [rows]),
-                                  into: outputs, threads: 1)
+                                  into: outputs, threads: threads)
             }
         }
         return buffers.output[0]
@@ -301,12 +278,8 @@ final class OutputBuffers {
         gradient.deallocate()
     }
 
-    /// The outputs of one call: the value, and the gradient if asked for.
-    func outputs(gradient wantsGradient: Bool) -> Fast.Outputs {
-        Fast.Outputs(output: output, gradInput: wantsGradient ? gradient : nil)
-    }
-
-    /// The outputs of a call on the leading `count` elements of the input.
+    /// The outputs of one call on the leading `count` elements of the input: the value,
+    /// and the gradient if asked for.
     func outputs(gradient wantsGradient: Bool, count: Int) -> Fast.Outputs {
         Fast.Outputs(output: output, gradInput: wantsGradient ? UnsafeMutableBufferPointer(rebasing: gradient[..<count]) : nil)
     }
